@@ -1,0 +1,38 @@
+"""The fine-tuning comparison dashboard (Streamlit).
+
+    streamlit run app.py
+
+st.navigation over the five pages in pages/ (one per step of the journey), plus a shared
+sidebar with the language switch and the database status. Pages are thin: they read widgets,
+build one config object, call core/, and draw the result.
+"""
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from locales import LANGUAGES
+from ui.common import get_store, lang, tr
+
+st.set_page_config(page_title="Fine-tuning dashboard", page_icon=":material/tune:", layout="wide")
+
+with st.sidebar:
+    lang()  # initialise before the widget reads it
+    codes = list(LANGUAGES)
+    st.selectbox(tr("app.language"), codes, format_func=LANGUAGES.get, key="lang")
+    store = get_store()
+    size = os.path.getsize(store.path) if os.path.exists(store.path) else 0
+    st.caption(f"**{tr('app.db_status')}**: " + tr(
+        "app.db_ok", path=os.path.relpath(store.path), size=f"{size / 1e6:.1f} MB",
+        migrations=len(store.applied_migrations()),
+    ))
+
+PAGES = [
+    st.Page("pages/1_dados.py", title=tr("nav.dados"), icon=":material/dataset:", url_path="dados", default=True),
+    st.Page("pages/2_formatos.py", title=tr("nav.formatos"), icon=":material/data_object:", url_path="formatos"),
+    st.Page("pages/3_treino.py", title=tr("nav.treino"), icon=":material/model_training:", url_path="treino"),
+    st.Page("pages/4_playground.py", title=tr("nav.playground"), icon=":material/forum:", url_path="playground"),
+    st.Page("pages/5_resultados.py", title=tr("nav.resultados"), icon=":material/leaderboard:", url_path="resultados"),
+]
+st.navigation(PAGES).run()

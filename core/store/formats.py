@@ -1,0 +1,4 @@
+"""Tables and queries for the formats feature (see the MIGRATIONS numbering in core/store/__init__.py)."""
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[str, str]] = []

@@ -1,0 +1,3 @@
+"""UI text of the dados page."""
+
+TEXT: dict[str, tuple[str, str]] = {}

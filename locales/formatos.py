@@ -1,0 +1,3 @@
+"""UI text of the formatos page."""
+
+TEXT: dict[str, tuple[str, str]] = {}

@@ -1,0 +1,3 @@
+"""UI text of the playground page."""
+
+TEXT: dict[str, tuple[str, str]] = {}

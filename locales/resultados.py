@@ -1,0 +1,3 @@
+"""UI text of the resultados page."""
+
+TEXT: dict[str, tuple[str, str]] = {}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Install everything (app + test tools + chromium) and run the whole test suite.
+#   bash scripts/test.sh               # all tests, slow and browser ones included
+#   bash scripts/test.sh -m "not slow" # extra arguments go to pytest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh --dev
+.venv/bin/python -m ruff check .
+exec .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,38 @@
+"""The project's shape: core/ never imports streamlit, no shell=True, modules stay readable."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _python_files(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+def test_core_never_imports_streamlit() -> None:
+    offenders = []
+    for path in _python_files("core"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n == "streamlit" or n.startswith("streamlit.") for n in names):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_no_shell_true_anywhere() -> None:
+    for folder in ("core", "pages", "ui", "bench"):
+        for path in _python_files(folder):
+            assert "shell=True" not in path.read_text(encoding="utf-8"), path
+
+
+def test_every_module_has_a_docstring() -> None:
+    for folder in ("core", "pages", "ui", "locales"):
+        for path in _python_files(folder):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            assert ast.get_docstring(tree), f"{path.relative_to(ROOT)} has no module docstring"
