@@ -53,3 +53,90 @@ def list_models(store: Store, include_retired: bool = False) -> list[dict[str, A
 def get_model(store: Store, model_id: str) -> dict[str, Any] | None:
     rows = store.fetch_dicts("SELECT * FROM models WHERE id = ?", [model_id])
     return rows[0] if rows else None
+
+
+# == Playground generations and arena votes (0402+, core/generate.py, core/arena.py) ===============
+MIGRATIONS += [
+    ("0402_generations", """
+        CREATE SEQUENCE generations_id;
+        CREATE TABLE generations (
+            id BIGINT PRIMARY KEY DEFAULT nextval('generations_id'),
+            created_at TIMESTAMP DEFAULT current_timestamp,
+            source VARCHAR NOT NULL,         -- playground | arena | cli
+            model_id VARCHAR NOT NULL,
+            prompt VARCHAR NOT NULL,         -- what the user asked (before the template)
+            settings_json VARCHAR NOT NULL,  -- GenerationSettings (template, sampling, length)
+            answer VARCHAR,
+            latency_first_token_s DOUBLE,
+            total_s DOUBLE,
+            tokens_in INTEGER,
+            tokens_out INTEGER,
+            cost_usd DOUBLE,
+            error VARCHAR,
+            curated_source VARCHAR,          -- the test example's dataset, when the prompt came from one
+            curated_version VARCHAR,
+            example_index INTEGER,
+            reference VARCHAR
+        );
+    """),
+    ("0403_arena_votes", """
+        CREATE SEQUENCE arena_votes_id;
+        CREATE TABLE arena_votes (
+            id BIGINT PRIMARY KEY DEFAULT nextval('arena_votes_id'),
+            created_at TIMESTAMP DEFAULT current_timestamp,
+            model_a VARCHAR NOT NULL,        -- shown on the left
+            model_b VARCHAR NOT NULL,        -- shown on the right
+            winner VARCHAR NOT NULL,         -- a | b | tie | both_bad
+            prompt VARCHAR NOT NULL,
+            generation_a BIGINT,             -- generations.id of each answer
+            generation_b BIGINT,
+            curated_source VARCHAR,
+            curated_version VARCHAR,
+            example_index INTEGER,
+            settings_json VARCHAR
+        );
+    """),
+]
+GENERATION_COLUMNS = ("source", "model_id", "prompt", "settings_json", "answer", "latency_first_token_s", "total_s",
+                      "tokens_in", "tokens_out", "cost_usd", "error", "curated_source", "curated_version",
+                      "example_index", "reference")
+VOTE_COLUMNS = ("model_a", "model_b", "winner", "prompt", "generation_a", "generation_b", "curated_source",
+                "curated_version", "example_index", "settings_json")
+
+
+def _insert_returning_id(store: Store, table: str, columns: tuple[str, ...], row: dict[str, Any]) -> int:
+    unknown = set(row) - set(columns)
+    if unknown:
+        raise KeyError(f"unknown {table} fields: {sorted(unknown)}")
+    names = [c for c in columns if c in row]
+    with store.transaction() as cur:
+        found = cur.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
+                            "RETURNING id", [row[c] for c in names]).fetchone()
+    return int(found[0]) if found else 0
+
+
+def insert_generation(store: Store, **row: Any) -> int:
+    """Store one generation; ``answer`` may be an Answer's dict (text, timings, tokens, cost, error)."""
+    answer = row.pop("answer", None)
+    if isinstance(answer, dict):
+        row = {"model_id": answer["model_id"], "prompt": answer["prompt"], "answer": answer["text"],
+               **{k: answer.get(k) for k in ("latency_first_token_s", "total_s", "tokens_in", "tokens_out",
+                                             "cost_usd", "error")}, **row}
+    elif answer is not None:
+        row["answer"] = answer
+    return _insert_returning_id(store, "generations", GENERATION_COLUMNS, row)
+
+
+def list_generations(store: Store, limit: int = 100, source: str | None = None) -> list[dict[str, Any]]:
+    where, params = ("WHERE source = ?", [source]) if source else ("", [])
+    return store.fetch_dicts(f"SELECT * FROM generations {where} ORDER BY id DESC LIMIT ?", [*params, limit])
+
+
+def insert_vote(store: Store, **row: Any) -> int:
+    if row.get("winner") not in ("a", "b", "tie", "both_bad"):
+        raise ValueError(f"winner must be a, b, tie or both_bad, not {row.get('winner')!r}")
+    return _insert_returning_id(store, "arena_votes", VOTE_COLUMNS, row)
+
+
+def list_votes(store: Store) -> list[dict[str, Any]]:
+    return store.fetch_dicts("SELECT * FROM arena_votes ORDER BY id")

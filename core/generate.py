@@ -1,0 +1,471 @@
+"""Generation for every model kind in the registry: streamed one answer at a time, or in batches.
+
+Local models (the bundled SmolLM2, any transformers folder, a LoRA fine-tune = base + peft adapter)
+run in this process with transformers; each is loaded once per process and kept in a small cache.
+Batches are padded on the LEFT (and the attention mask drives the positions), so a greedy answer
+in a batch is the same text as the answer generated alone. Remote models (OpenAI, OpenAI
+fine-tunes, any OpenAI-compatible endpoint) go through core/openai_chat.py, with a few requests
+in flight at once and backoff on rate limits.
+
+Configuration mistakes (unknown model, bad settings) raise a UserFacingError; a generation that
+fails at run time (network, API error) comes back as an ``Answer`` with ``error`` set, so one bad
+request never loses a whole batch.
+
+    settings = GenerationSettings(max_new_tokens=64)
+    for item in stream_answer(store, "local:smollm2", "The Hobbit", settings):
+        print(item, end="") if isinstance(item, str) else print("\\n", item.total_s, item.cost_usd)
+    answers = generate_batch(store, "local:smollm2", titles, settings, batch_size=32)
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.config import ConfigBase, option
+from core.registry import LOCAL_KINDS, answer_cost, get_registered
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+MAX_CACHED_MODELS = 4  # local models kept in memory at once (SmolLM2 fp32 is ~0.55 GB)
+REMOTE_CONCURRENCY = 4
+
+
+@dataclass
+class GenerationSettings(ConfigBase):
+    """How to ask a model: sampling, length, and the prompt template the model was trained with."""
+
+    temperature: float = option(0.0, "Sampling temperature: 0 is greedy (the same answer every time), "
+                                     "higher is more varied (0 to 2).")
+    max_new_tokens: int = option(128, "The most tokens an answer may have (1 to 4096).")
+    top_p: float = option(1.0, "Nucleus sampling: keep the most likely tokens whose probabilities add up to "
+                               "this (0 to 1; only used when the temperature is above 0).")
+    system_prompt: str | None = option(None, "An optional system message sent before the question; use the "
+                                             "one the model was fine-tuned with.")
+    user_template: str = option("{title}", "The user message, with {title} where the prompt goes: the same "
+                                           "template as in the training data, or the fine-tune will not "
+                                           "recognise its task.")
+    seed: int = option(0, "Random seed for sampling (temperature above 0), so a sampled answer can be repeated.")
+
+    def validate(self) -> None:
+        self.check(isinstance(self.temperature, (int, float)) and 0 <= self.temperature <= 2,
+                   "temperature", "must be between 0 and 2")
+        self.check(isinstance(self.max_new_tokens, int) and 1 <= self.max_new_tokens <= 4096,
+                   "max_new_tokens", "must be a whole number from 1 to 4096")
+        self.check(isinstance(self.top_p, (int, float)) and 0 < self.top_p <= 1, "top_p", "must be above 0 and at most 1")
+        self.check(isinstance(self.user_template, str) and "{title}" in self.user_template,
+                   "user_template", "must contain {title}, where the prompt goes")
+        self.check(isinstance(self.seed, int), "seed", "must be a whole number")
+        if self.system_prompt is not None and not self.system_prompt.strip():
+            self.system_prompt = None
+
+    def user_message(self, prompt: str) -> str:
+        # replace, not str.format: templates may hold other braces (JSON examples, code).
+        return self.user_template.replace("{title}", prompt)
+
+    def messages(self, prompt: str) -> list[dict[str, str]]:
+        """The chat messages for ``prompt``: optional system message, then the templated user turn."""
+        messages = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        return messages + [{"role": "user", "content": self.user_message(prompt)}]
+
+
+@dataclass
+class Answer:
+    """One model answer with its measurements.
+
+    In a local batch, ``total_s`` is the answer's share of the batch's wall time (so the answers of
+    an evaluation add up to its wall time and the cost adds up too) and ``latency_first_token_s``
+    is the time from the start of the batch to its first token. ``cost_usd`` is None when the model
+    has no price."""
+
+    model_id: str
+    prompt: str
+    text: str
+    latency_first_token_s: float | None = None
+    total_s: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# -- local models ----------------------------------------------------------------------------------
+@dataclass
+class LocalModel:
+    model: Any
+    tokenizer: Any
+    device: str
+    eos_ids: list[int]
+    pad_id: int
+
+
+_cache: OrderedDict[tuple[str, str | None], LocalModel] = OrderedDict()
+_cache_lock = threading.Lock()
+_load_locks: dict[tuple[str, str | None], threading.Lock] = {}
+
+
+def _device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _load(base: str, adapter: str | None) -> LocalModel:
+    from core.bundled import load_model, load_tokenizer
+
+    tokenizer = load_tokenizer(base)
+    tokenizer.padding_side = "left"  # decoder-only batches: pad on the left so every row ends at "now"
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    device = _device()
+    model = load_model(base)
+    if adapter:
+        from peft import PeftModel
+
+        from core.bundled import ModelNotFoundError
+
+        try:
+            # Merged into the weights: as fast as the base model, and this copy is ours alone.
+            model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+        except (OSError, ValueError) as exc:
+            raise ModelNotFoundError(f"The adapter folder {adapter} could not be loaded ({type(exc).__name__}).") from None
+    model.to(device).eval()
+    eos = model.generation_config.eos_token_id
+    eos_ids = [eos] if isinstance(eos, int) else list(eos or [])
+    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in eos_ids:
+        eos_ids.append(tokenizer.eos_token_id)
+    return LocalModel(model, tokenizer, device, eos_ids, int(tokenizer.pad_token_id))
+
+
+def load_local(model: dict[str, Any]) -> LocalModel:
+    """The loaded model of a registry row (cached per process: a base loads once)."""
+    key = (model.get("base_model") or "smollm2", model.get("adapter_path") or None)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        lock = _load_locks.setdefault(key, threading.Lock())
+    with lock:  # two columns asking for the same model load it once
+        with _cache_lock:
+            if key in _cache:
+                return _cache[key]
+        loaded = _load(*key)
+        with _cache_lock:
+            _cache[key] = loaded
+            while len(_cache) > MAX_CACHED_MODELS:
+                _cache.popitem(last=False)
+        return loaded
+
+
+def clear_model_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def prompt_text(tokenizer: Any, prompt: str, settings: GenerationSettings) -> str:
+    """The exact text the model sees: its chat template when it has one, plain text otherwise."""
+    messages = settings.messages(prompt)
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return "\n\n".join(m["content"] for m in messages) + "\n\n"
+
+
+class _FirstToken:
+    """A stopping criterion that never stops generation by itself: it notes when the first token
+    came out (generate calls it after every step) and stops early when the reader went away."""
+
+    def __init__(self, cancel: threading.Event | None = None) -> None:
+        self.at: float | None = None
+        self.cancel = cancel
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        if self.at is None:
+            self.at = time.perf_counter()
+        stop = self.cancel is not None and self.cancel.is_set()
+        return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
+
+
+def _generate_kwargs(local: LocalModel, settings: GenerationSettings, criterion: _FirstToken) -> dict[str, Any]:
+    from transformers import StoppingCriteriaList
+
+    sampling = settings.temperature > 0
+    kwargs: dict[str, Any] = {
+        "max_new_tokens": settings.max_new_tokens, "do_sample": sampling,
+        "eos_token_id": local.eos_ids, "pad_token_id": local.pad_id,
+        "stopping_criteria": StoppingCriteriaList([criterion]),
+        # Only what our settings say: no top_k or repetition penalty from the model's defaults.
+        "top_k": None, "temperature": settings.temperature if sampling else None,
+        "top_p": settings.top_p if sampling else None,
+    }
+    if sampling:
+        import torch
+
+        torch.manual_seed(settings.seed)
+    return kwargs
+
+
+def _cut(local: LocalModel, ids: Any) -> tuple[str, int]:
+    """The answer text and its token count: generated ids up to the first end-of-sequence token."""
+    tokens = ids.tolist()
+    end = next((i for i, t in enumerate(tokens) if t in local.eos_ids), len(tokens))
+    return local.tokenizer.decode(tokens[:end], skip_special_tokens=True).strip(), end
+
+
+def _stream_local(model: dict[str, Any], prompt: str, settings: GenerationSettings) -> Iterator[str | Answer]:
+    from transformers import TextIteratorStreamer
+
+    local = load_local(model)
+    start = time.perf_counter()
+    inputs = local.tokenizer([prompt_text(local.tokenizer, prompt, settings)], return_tensors="pt",
+                             add_special_tokens=False).to(local.device)
+    cancel = threading.Event()
+    criterion = _FirstToken(cancel)
+    streamer = TextIteratorStreamer(local.tokenizer, skip_prompt=True, skip_special_tokens=True)
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        import torch
+
+        try:
+            with torch.inference_mode():
+                result["ids"] = local.model.generate(**inputs, streamer=streamer,
+                                                     **_generate_kwargs(local, settings, criterion))
+        except Exception as exc:  # shown in the Answer; the reader must not wait forever
+            result["error"] = f"{type(exc).__name__}: {exc}"
+            streamer.on_finalized_text("", stream_end=True)
+
+    worker = threading.Thread(target=work, daemon=True, name=f"generate-{model['id']}")
+    worker.start()
+    try:
+        for chunk in streamer:
+            if chunk:
+                yield chunk
+        worker.join()
+    finally:
+        cancel.set()  # the reader stopped early (page rerun): let generate stop at its next step
+    total = time.perf_counter() - start
+    n_in = int(inputs["input_ids"].shape[1])
+    text, n_out = _cut(local, result["ids"][0, n_in:]) if "ids" in result else ("", 0)
+    yield Answer(model["id"], prompt, text, None if criterion.at is None else criterion.at - start, total,
+                 n_in, n_out, answer_cost(model, n_in, n_out, total), result.get("error"))
+
+
+def _batch_local(model: dict[str, Any], prompts: Sequence[str], settings: GenerationSettings, batch_size: int,
+                 on_progress: Callable[[int, int], None] | None) -> list[Answer]:
+    import torch
+
+    local = load_local(model)
+    texts = [prompt_text(local.tokenizer, p, settings) for p in prompts]
+    lengths = [len(ids) for ids in local.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    # Longest first: similar lengths share a batch (little padding), and memory peaks at the start.
+    order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
+    answers: list[Answer | None] = [None] * len(prompts)
+    done = 0
+    for begin in range(0, len(order), batch_size):
+        chunk = order[begin:begin + batch_size]
+        start = time.perf_counter()
+        inputs = local.tokenizer([texts[i] for i in chunk], return_tensors="pt", padding=True,
+                                 add_special_tokens=False).to(local.device)
+        criterion = _FirstToken()
+        with torch.inference_mode():
+            out = local.model.generate(**inputs, **_generate_kwargs(local, settings, criterion))
+        wall = time.perf_counter() - start
+        share = wall / len(chunk)
+        first = None if criterion.at is None else criterion.at - start
+        width = inputs["input_ids"].shape[1]
+        for row, i in enumerate(chunk):
+            text, n_out = _cut(local, out[row, width:])
+            answers[i] = Answer(model["id"], prompts[i], text, first, share, lengths[i], n_out,
+                                answer_cost(model, lengths[i], n_out, share))
+        done += len(chunk)
+        if on_progress:
+            on_progress(done, len(prompts))
+    return [a for a in answers if a is not None]
+
+
+# -- remote models ---------------------------------------------------------------------------------
+def _client(model: dict[str, Any], max_retries: int, api_key: str | None = None) -> Any:
+    """An OpenAI client for the model (core/openai_client.py): OpenAI itself (OPENAI_API_KEY /
+    OPENAI_BASE_URL), or an endpoint's own base URL with $FTDASH_ENDPOINT_API_KEY or no key at all:
+    our OpenAI key is never sent to another server."""
+    from core.openai_client import make_client
+
+    if model["kind"] == "endpoint":
+        return make_client(api_key=os.environ.get("FTDASH_ENDPOINT_API_KEY") or "not-needed",
+                           base_url=model["endpoint_url"], max_retries=max_retries, require_key=False)
+    return make_client(api_key=api_key, max_retries=max_retries)
+
+
+def _request_settings(model: dict[str, Any], settings: GenerationSettings) -> dict[str, Any]:
+    request: dict[str, Any] = {"temperature": settings.temperature, "top_p": settings.top_p, "seed": settings.seed}
+    # OpenAI's newer models reject max_tokens; OpenAI-compatible servers mostly know only max_tokens.
+    request["max_tokens" if model["kind"] == "endpoint" else "max_completion_tokens"] = settings.max_new_tokens
+    return request
+
+
+def _count_tokens(model: dict[str, Any], texts: Sequence[str]) -> int:
+    from core.tokens import UnknownTokenizerError, counter_for_model, get_counter
+
+    try:
+        counter = counter_for_model(model.get("remote_model") or "")
+    except (UnknownTokenizerError, OSError, ValueError):
+        counter = get_counter("o200k_base")  # an estimate beats no number for an unknown endpoint model
+    return int(counter.count(list(texts)).sum())
+
+
+def _remote_answer(model: dict[str, Any], prompt: str, settings: GenerationSettings, text: str,
+                   usage: Any, total: float, error: str | None) -> Answer:
+    if usage is not None and usage.prompt_tokens is not None:
+        n_in, n_out = int(usage.prompt_tokens), int(usage.completion_tokens or 0)
+    else:  # the server sent no usage (or the call failed): count with the model's tokenizer
+        n_in = _count_tokens(model, [m["content"] for m in settings.messages(prompt)]) + 3 * 2
+        n_out = _count_tokens(model, [text]) if text else 0
+    ttft = usage.ttft_s if usage is not None else None
+    cost = answer_cost(model, n_in, n_out, total) if error is None or text else None
+    return Answer(model["id"], prompt, text.strip(), ttft, total, n_in, n_out, cost, error)
+
+
+def _stream_remote(model: dict[str, Any], prompt: str, settings: GenerationSettings,
+                   api_key: str | None) -> Iterator[str | Answer]:
+    from core.openai_chat import ChatUsage, stream_chat
+    from core.openai_client import explain
+
+    client = _client(model, max_retries=2, api_key=api_key)
+    start, parts, usage, error = time.perf_counter(), [], None, None
+    try:
+        for piece in stream_chat(client, model["remote_model"], settings.messages(prompt),
+                                 **_request_settings(model, settings)):
+            if isinstance(piece, ChatUsage):
+                usage = piece
+            else:
+                parts.append(piece)
+                yield piece
+    except Exception as exc:  # what was shown is kept; the error is told in one sentence
+        error = explain(exc)
+    yield _remote_answer(model, prompt, settings, "".join(parts), usage, time.perf_counter() - start, error)
+
+
+def _complete_remote(client: Any, model: dict[str, Any], prompt: str, settings: GenerationSettings) -> Answer:
+    from core.openai_chat import complete_chat
+    from core.openai_client import explain
+
+    start = time.perf_counter()
+    try:
+        result = complete_chat(client, model["remote_model"], settings.messages(prompt),
+                               **_request_settings(model, settings))
+    except Exception as exc:
+        return _remote_answer(model, prompt, settings, "", None, time.perf_counter() - start, explain(exc))
+    return _remote_answer(model, prompt, settings, result.text, result.usage, result.usage.total_s, None)
+
+
+def _batch_remote(model: dict[str, Any], prompts: Sequence[str], settings: GenerationSettings,
+                  on_progress: Callable[[int, int], None] | None, api_key: str | None) -> list[Answer]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # The client retries 408/429/5xx answers with exponential backoff (honouring Retry-After);
+    # a few requests in flight at once keep well under the rate limits of the lowest tiers.
+    client = _client(model, max_retries=6, api_key=api_key)
+    answers: list[Answer | None] = [None] * len(prompts)
+    lock = threading.Lock()
+    done = 0
+
+    def one(i: int) -> None:
+        nonlocal done
+        answers[i] = _complete_remote(client, model, prompts[i], settings)
+        with lock:
+            done += 1
+            if on_progress:
+                on_progress(done, len(prompts))
+
+    with ThreadPoolExecutor(max_workers=REMOTE_CONCURRENCY) as pool:
+        list(pool.map(one, range(len(prompts))))
+    return [a for a in answers if a is not None]
+
+
+# -- public API ------------------------------------------------------------------------------------
+def stream_answer(store: Store, model_id: str, prompt: str, settings: GenerationSettings | None = None, *,
+                  api_key: str | None = None) -> Iterator[str | Answer]:
+    """Yield the answer of ``model_id`` to ``prompt`` as text chunks, then one final ``Answer``.
+    ``api_key`` (OpenAI models only) overrides OPENAI_API_KEY, e.g. from the page's password field."""
+    settings = settings or GenerationSettings()
+    model = get_registered(store, model_id)
+    if model["kind"] in LOCAL_KINDS:
+        yield from _stream_local(model, prompt, settings)
+    else:
+        yield from _stream_remote(model, prompt, settings, api_key)
+
+
+def generate_batch(store: Store, model_id: str, prompts: Sequence[str], settings: GenerationSettings | None = None,
+                   batch_size: int = 32, on_progress: Callable[[int, int], None] | None = None, *,
+                   api_key: str | None = None) -> list[Answer]:
+    """Answers to all ``prompts`` in order: real batches for local models (left padding, greedy
+    answers equal to one-at-a-time ones), a few concurrent requests with backoff for remote ones.
+    ``on_progress(done, total)`` is called as answers complete."""
+    settings = settings or GenerationSettings()
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    model = get_registered(store, model_id)
+    if not prompts:
+        return []
+    if model["kind"] in LOCAL_KINDS:
+        return _batch_local(model, prompts, settings, batch_size, on_progress)
+    return _batch_remote(model, prompts, settings, on_progress, api_key)
+
+
+def stream_many(store: Store, jobs: Sequence[tuple[str, GenerationSettings]], prompt: str, *,
+                api_key: str | None = None) -> Iterator[tuple[int, str | Answer]]:
+    """Several models on one prompt at once (the playground's columns): yields ``(job index, chunk
+    or Answer)`` as they arrive. Each job streams in its own thread; errors become Answers."""
+    for model_id, _ in jobs:
+        get_registered(store, model_id)  # unknown ids fail now, in one sentence
+    events: queue.Queue[tuple[int, str | Answer | None]] = queue.Queue()
+    stop = threading.Event()
+
+    def run(index: int, model_id: str, settings: GenerationSettings) -> None:
+        try:
+            for item in stream_answer(store, model_id, prompt, settings, api_key=api_key):
+                if stop.is_set():
+                    return
+                events.put((index, item))
+        except Exception as exc:  # a model that cannot load must not hide the other columns
+            events.put((index, Answer(model_id, prompt, "", error=str(exc) or type(exc).__name__)))
+        finally:
+            events.put((index, None))
+
+    threads = [threading.Thread(target=run, args=(i, m, s), daemon=True, name=f"stream-{i}")
+               for i, (m, s) in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    try:
+        while running:
+            index, item = events.get()
+            if item is None:
+                running -= 1
+            else:
+                yield index, item
+    finally:
+        stop.set()
+
+
+def record_answer(store: Store, answer: Answer, settings: GenerationSettings, *, source: str = "playground",
+                  curated_source: str | None = None, curated_version: str | None = None,
+                  example_index: int | None = None, reference: str | None = None) -> int:
+    """Store one generation (model, prompt, settings, answer, timings, tokens, cost); returns its id."""
+    from core.store.compare import insert_generation
+
+    return insert_generation(store, answer=answer.to_dict(), settings_json=settings.to_json(), source=source,
+                             curated_source=curated_source, curated_version=curated_version,
+                             example_index=example_index, reference=reference)
