@@ -87,47 +87,31 @@ def local_price_per_hour() -> float:
         return DEFAULT_LOCAL_PRICE_PER_HOUR
 
 
-def _price_fields(price: Any) -> tuple[float | None, float | None]:
-    """(input, output) per 1M tokens from whatever core.costs returns (object or dict)."""
-    if price is None:
-        return None, None
-    get = price.get if isinstance(price, dict) else lambda k, d=None: getattr(price, k, d)
-    for pin, pout in (("input_per_m", "output_per_m"), ("input", "output"),
-                      ("inference_input", "inference_output"), ("price_input_per_m", "price_output_per_m")):
-        if get(pin) is not None or get(pout) is not None:
-            return get(pin), get(pout)
-    return None, None
-
-
-def openai_price_table(store: Store) -> dict[str, tuple[float | None, float | None]]:
-    """OpenAI base model → (input, output) USD per 1M tokens, from the price table when there is one."""
+def openai_price_table(store: Store) -> dict[str, dict[str, Any]]:
+    """OpenAI base model → {input, output (USD per 1M tokens), retired}, from the price table
+    (core/costs.py, editable on page 2), or DESIGN.md's figures while that table is not there."""
     try:
         from core import costs
     except ImportError:
-        return dict(_FALLBACK_OPENAI_PRICES)
-    table: dict[str, tuple[float | None, float | None]] = {}
-    for entry in costs.list_prices(store) if hasattr(costs, "list_prices") else []:
-        model = entry.get("model") if isinstance(entry, dict) else getattr(entry, "model", None)
-        if model and not str(model).startswith("local"):
-            table[str(model)] = _price_fields(entry)
-    if not table:
-        for model in _FALLBACK_OPENAI_PRICES:
-            table[model] = _price_fields(costs.get_price(store, model)) if hasattr(costs, "get_price") else \
-                _FALLBACK_OPENAI_PRICES[model]
-    return table
+        return {m: {"input": pin, "output": pout, "retired": False} for m, (pin, pout) in _FALLBACK_OPENAI_PRICES.items()}
+    return {str(row["model"]): {"input": row.get("input"), "output": row.get("output"),
+                                "retired": bool(row.get("retired"))} for row in costs.list_prices(store)}
 
 
 def openai_prices_for(store: Store, model: str) -> Prices:
-    """Prices of an OpenAI model; a fine-tune (``ft:<base>:...``) costs what its base costs to use."""
-    base = model.split(":")[1] if model.startswith("ft:") else model
-    table = openai_price_table(store)
-    pin, pout = table.get(base, (None, None))
-    if pin is None and pout is None:  # dated names: match "gpt-4o-mini" to "gpt-4o-mini-2024-07-18"
-        for name, value in table.items():
-            if name.startswith(base) or base.startswith(name):
-                pin, pout = value
-                break
-    return Prices(pin, pout)
+    """Prices of an OpenAI model; a fine-tune (``ft:<base>:...``) costs what the table says for its base."""
+    try:
+        from core import costs
+    except ImportError:
+        base = model.split(":")[1] if model.startswith("ft:") else model
+        pin, pout = next((v for k, v in _FALLBACK_OPENAI_PRICES.items() if k.startswith(base) or base.startswith(k)),
+                         (None, None))
+        return Prices(pin, pout)
+    try:
+        price = costs.get_price(store, model)
+    except UserFacingError:  # not in the table: no cost shown until someone adds a row on page 2
+        return Prices()
+    return Prices(price.input, price.output)
 
 
 def ensure_default_models(store: Store) -> list[str]:
@@ -138,11 +122,11 @@ def ensure_default_models(store: Store) -> list[str]:
         upsert_model(store, id=BUNDLED_ID, kind="local-base", display_name="SmolLM2-135M-Instruct (bundled)",
                      base_model="smollm2", **Prices(per_hour=local_price_per_hour()).columns())
         added.append(BUNDLED_ID)
-    for model, (pin, pout) in sorted(openai_price_table(store).items()):
+    for model, price in sorted(openai_price_table(store).items()):
         model_id = f"openai:{model}"
-        if get_model(store, model_id) is None:
+        if get_model(store, model_id) is None:  # retired (shut down) models are kept, hidden from pickers
             upsert_model(store, id=model_id, kind="openai", display_name=model, remote_model=model,
-                         **Prices(pin, pout).columns())
+                         retired=price["retired"], **Prices(price["input"], price["output"]).columns())
             added.append(model_id)
     return added
 

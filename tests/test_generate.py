@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from fake_openai import FAKE_KEY, fake_openai_fixture  # noqa: F401 - the fixture
 
 from core.config import ConfigError, field_help
 from core.generate import (
@@ -103,12 +104,11 @@ def test_unknown_model_is_one_sentence(store) -> None:
 
 
 def test_local_finetune_loads_base_plus_adapter(store, tiny_model_dir, tmp_path) -> None:
+    import torch
     from peft import LoraConfig, get_peft_model
 
     from core.bundled import load_model
     from core.registry import add_local_finetune
-
-    import torch
 
     torch.manual_seed(1)
     peft_model = get_peft_model(load_model(str(tiny_model_dir)), LoraConfig(r=4, target_modules=["q_proj", "v_proj"],
@@ -122,6 +122,78 @@ def test_local_finetune_loads_base_plus_adapter(store, tiny_model_dir, tmp_path)
     assert ft_answer.error is None and ft_answer.model_id == "local-ft:run-1@10"
     assert ft_answer.text != base_answer.text  # the random adapter changes the weights
     clear_model_cache()
+
+
+def test_openai_stream_and_batch_against_the_fake_server(store, fake_openai) -> None:
+    model_id = "openai:gpt-4o-mini-2024-07-18"
+    text, answer = _collect(stream_answer(store, model_id, "Dune", GenerationSettings(max_new_tokens=50)))
+    assert text == answer.text == "gpt-4o-mini-2024-07-18 says: Dune"
+    assert answer.error is None and answer.latency_first_token_s is not None
+    assert (answer.tokens_in, answer.tokens_out) == (1 + 3 + 3, 3)  # the fake's word counts
+    assert answer.cost_usd == pytest.approx((7 * 0.30 + 3 * 1.20) / 1e6)
+    sent = fake_openai.calls("POST", "/chat/completions")[-1].json()
+    assert sent["max_completion_tokens"] == 50 and sent["stream"] is True and sent["temperature"] == 0.0
+
+    fake_openai.fail("POST", "/chat/completions", 429, times=2)  # backoff: retried, then answered
+    prompts = [f"Title {i}" for i in range(6)]
+    done: list[int] = []
+    answers = generate_batch(store, model_id, prompts, GenerationSettings(system_prompt="Be brief."),
+                             on_progress=lambda d, t: done.append(d))
+    assert [a.text for a in answers] == [f"gpt-4o-mini-2024-07-18 says: {p}" for p in prompts]
+    assert all(a.error is None and a.cost_usd > 0 for a in answers)
+    assert sorted(done) == [1, 2, 3, 4, 5, 6]
+
+
+def test_remote_errors_become_one_sentence_answers(store, fake_openai, monkeypatch) -> None:
+    from core.registry import add_openai_finetune
+
+    missing = add_openai_finetune(store, "ft:gpt-4o-mini-2024-07-18:org::gone", "gpt-4o-mini-2024-07-18")
+    _, answer = _collect(stream_answer(store, missing, "Dune"))
+    assert answer.text == "" and "could not find" in answer.error and answer.cost_usd is None
+    (batch_answer,) = generate_batch(store, missing, ["Dune"])
+    assert "404" in batch_answer.error
+    fake_openai.api_key = FAKE_KEY
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key-0000000000")
+    _, answer = _collect(stream_answer(store, "openai:gpt-4o-mini-2024-07-18", "Dune"))
+    assert "did not accept the API key" in answer.error and "sk-wrong" not in answer.error
+    _, answer = _collect(stream_answer(store, "openai:gpt-4o-mini-2024-07-18", "Dune", api_key=FAKE_KEY))
+    assert answer.error is None
+
+
+def test_endpoint_model_uses_its_own_url_and_no_openai_key(store, fake_openai, monkeypatch) -> None:
+    from core.registry import Prices, add_endpoint
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # must not be used for the endpoint
+    fake_openai.api_key = None  # a keyless server, like Ollama
+    model_id = add_endpoint(store, "local-vllm", fake_openai.url, "gpt-4.1-mini-2025-04-14", Prices(1.0, 2.0))
+    answers = generate_batch(store, model_id, ["Emma", "Dune"], GenerationSettings(max_new_tokens=3))
+    assert [a.text for a in answers] == ["gpt-4.1-mini-2025-04-14 says: Emma", "gpt-4.1-mini-2025-04-14 says: Dune"]
+    request = fake_openai.calls("POST", "/chat/completions")[-1]
+    assert request.json()["max_tokens"] == 3
+    assert FAKE_KEY not in str(request.headers)  # our OpenAI key never goes to another server
+    fake_openai.api_key = "sk-endpoint-only-key-42"
+    monkeypatch.setenv("FTDASH_ENDPOINT_API_KEY", "sk-endpoint-only-key-42")
+    _, answer = _collect(stream_answer(store, model_id, "Emma"))
+    assert answer.error is None and answer.cost_usd > 0
+
+
+def test_cli_generate_streams_and_stores(tiny_model_dir, tmp_path, capsys) -> None:
+    from core.cli import main
+    from core.store import Store
+
+    db = str(tmp_path / "cli.duckdb")
+    assert main(["--db", db, "models", "add-local", str(tiny_model_dir), "--price-per-hour", "1"]) == 0
+    model_id = capsys.readouterr().out.split()[-1]
+    assert main(["--db", db, "generate", "--model", model_id, "--example", "2", "--max-new-tokens", "5"]) == 0
+    out, err = capsys.readouterr()
+    assert "tokens in" in err and "cost $" in err
+    assert main(["--db", db, "generate", "--model", model_id]) == 2
+    assert "--prompt" in capsys.readouterr().err
+    assert main(["--db", db, "generate", "--model", "local:nope", "--prompt", "x"]) == 2
+    with Store(db) as store:
+        (row,) = list_generations(store)
+    assert row["source"] == "cli" and row["example_index"] == 2 and row["curated_source"] == "seed-study"
+    assert row["answer"] == out.strip() and row["reference"]
 
 
 @pytest.mark.slow
