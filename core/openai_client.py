@@ -19,6 +19,7 @@ so it is never repeated.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import httpx2
@@ -194,9 +195,13 @@ def is_transient(exc: BaseException) -> bool:
     return status in (408, 409) or (status is not None and status >= 500)
 
 
-def scrub(text: str, secrets: list[str] | tuple[str, ...] | Any) -> str:
-    """``text`` with every secret value replaced by *** (a last guard before anything is written)."""
+_KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_\-*]{3,}")
+
+
+def scrub(text: str, secrets: list[str] | tuple[str, ...] | Any = ()) -> str:
+    """``text`` with every secret value, and anything shaped like an OpenAI key (``sk-...``, also
+    OpenAI's own half-masked ``sk-***abcd``), replaced by *** (a last guard before anything is written)."""
     for secret in secrets or ():
         if secret and len(secret) >= 6:
             text = text.replace(secret, "***")
-    return text
+    return _KEY_LIKE.sub("sk-***", text)
