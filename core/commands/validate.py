@@ -1,0 +1,28 @@
+"""``python -m core validate FILE --format FMT [--model M]``: check a training file before uploading.
+
+Prints the report (problems with their line numbers) and exits 1 when there are errors, 0 when
+there are none (warnings allowed); an unreadable file is exit 2 with one sentence.
+
+    python -m core validate dados/seed/trn_gpt4_formatted.jsonl --format openai-chat
+"""
+from __future__ import annotations
+
+import argparse
+
+from core.formats import FORMATS
+from core.validate import validate_file
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("validate", help="Check a training file (OpenAI cookbook checks for openai-chat).")
+    parser.add_argument("file", metavar="FILE", help="JSONL training file.")
+    parser.add_argument("--format", required=True, choices=FORMATS, dest="fmt", help="The file's format.")
+    parser.add_argument("--model", default=None, help="Target model, for its token limit (default gpt-4o-mini-2024-07-18).")
+    parser.add_argument("--all", action="store_true", help="List every problem (default: the first 50).")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = validate_file(args.file, args.fmt, args.model)
+    print(report.summary(limit=len(report.problems) if args.all else 50))
+    return 0 if report.ok else 1

@@ -1,0 +1,467 @@
+"""Training formats: one curated row -> the JSONL object of each format -> the exact text a model sees.
+
+Five formats (``FORMATS``), all built from the same ``TemplateConfig`` (system prompt, user
+template such as ``"Describe the product: {title}"``, assistant template ``"{content}"``):
+
+  openai-chat    ``{"messages": [{"role": "system"|"user"|"assistant", "content": ...}]}``
+  alpaca         ``{"instruction", "input", "output"}``; rendered with Stanford Alpaca's prompt
+  sharegpt       ``{"conversations": [{"from": "system"|"human"|"gpt", "value": ...}]}``
+  chat-template  ``{"text", "prompt"}``: the local model's own ``apply_chat_template`` output
+                 (``prompt`` is the part before the answer, for completion-only loss)
+  completion     ``{"prompt", "completion"}``: the seed study's first attempt ``"<title> ->"`` /
+                 ``" <content> STOPSTOP"``
+
+The answer is the curated content exactly (the assistant template only wraps it). Token
+statistics per format use the tokenizer that will really read the text: tiktoken (o200k for
+the gpt-4o/4.1 families) for the OpenAI formats, the local model's tokenizer for the others.
+
+    rows = read_split(resolve_source("seed-study"), "train")
+    records = to_records(rows, "alpaca", PRESETS["seed-openai"])
+    print(render_text(rows[0], "chat-template", PRESETS["seed-openai"], "smollm2"))
+    stats = format_stats(rows, "openai-chat", PRESETS["seed-openai"])   # .mean, .p95, .overhead_mean
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import hashlib
+import json
+import os
+import re
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.config import ConfigBase, option
+from core.errors import UserFacingError
+
+FORMATS = ("openai-chat", "alpaca", "sharegpt", "chat-template", "completion")
+OPENAI_FORMATS = ("openai-chat", "completion")  # counted with tiktoken; the others with the local tokenizer
+TEMPLATE_FIELDS = ("title", "content")
+DEFAULT_LOCAL_MODEL = "smollm2"
+DEFAULT_OPENAI_ENCODING = "o200k_base"
+
+# Stanford Alpaca's prompts (tatsu-lab/stanford_alpaca, train.py PROMPT_DICT), byte for byte.
+ALPACA_PROMPT_INPUT = (
+    "Below is an instruction that describes a task, paired with an input that provides further context. "
+    "Write a response that appropriately completes the request.\n\n"
+    "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n"
+)
+ALPACA_PROMPT_NO_INPUT = (
+    "Below is an instruction that describes a task. "
+    "Write a response that appropriately completes the request.\n\n"
+    "### Instruction:\n{instruction}\n\n### Response:\n"
+)
+SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt"}
+
+
+class FormatError(UserFacingError):
+    """An unknown format, or a record that does not have the shape of its format."""
+
+
+class TemplateError(UserFacingError):
+    """A template that cannot be filled from a curated row."""
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise FormatError(f"Unknown format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    return fmt
+
+
+def _template_fields(text: str, field: str) -> list[str]:
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:  # a lone "{" or "}"
+        raise TemplateError(f"The {field} has a stray brace ({exc}); write {{{{ or }}}} for a literal brace.") from None
+    names = [name for _, name, _, _ in parsed if name is not None]
+    for name in names:
+        if name not in TEMPLATE_FIELDS:
+            raise TemplateError(
+                f"The {field} uses {{{name}}}, but a curated row only has "
+                + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS) + "."
+            )
+    return names
+
+
+@dataclass
+class TemplateConfig(ConfigBase):
+    """How a curated row (title, content) becomes a conversation; shared by every format."""
+
+    system_prompt: str = option(
+        "", "System message put before every example (empty: none). OpenAI chat, ShareGPT and the chat "
+        "template get it as a system turn; Alpaca uses it as the instruction; completion prepends it.")
+    user_template: str = option(
+        "{title}", "The user's message; {title} and {content} are replaced by the row's fields, "
+        "e.g. 'Describe the product: {title}'.")
+    assistant_template: str = option(
+        "{content}", "The answer the model learns; must contain {content}, which is inserted exactly as curated.")
+
+    def validate(self) -> None:
+        for name in ("system_prompt", "user_template", "assistant_template"):
+            self.check(isinstance(getattr(self, name), str), name, "must be text")
+        _template_fields(self.system_prompt, "system prompt")
+        user_fields = _template_fields(self.user_template, "user template")
+        self.check(bool(self.user_template.strip()), "user_template", "must not be empty")
+        self.check("content" not in user_fields, "user_template",
+                   "must not contain {content}: that would show the model its own answer")
+        self.check("content" in _template_fields(self.assistant_template, "assistant template"),
+                   "assistant_template", "must contain {content}")
+
+    def fill(self, row: dict[str, Any]) -> tuple[str, str, str]:
+        """(system, user, assistant) texts for one row."""
+        values = {f: row.get(f, "") for f in TEMPLATE_FIELDS}
+        return (self.system_prompt.format_map(values), self.user_template.format_map(values),
+                self.assistant_template.format_map(values))
+
+
+PRESETS: dict[str, TemplateConfig] = {
+    # The seed study's OpenAI file (trn_gpt4_formatted.jsonl): no system message, the title alone as
+    # the user turn, the description as the answer.
+    "seed-openai": TemplateConfig(system_prompt="", user_template="{title}", assistant_template="{content}"),
+    # Its first attempt, in OpenAI's legacy prompt/completion layout.
+    "seed-completion": TemplateConfig(system_prompt="", user_template="{title} ->",
+                                      assistant_template=" {content} STOPSTOP"),
+    # An instruction-style layout, closer to what instruction-tuned models expect.
+    "describe": TemplateConfig(
+        system_prompt="You write the description of a book from its title.",
+        user_template="Describe the product: {title}", assistant_template="{content}"),
+}
+DEFAULT_PRESET = "seed-openai"
+
+
+def get_preset(name: str) -> TemplateConfig:
+    if name not in PRESETS:
+        raise TemplateError(f"Unknown template preset {name!r}: choose one of {', '.join(PRESETS)}.")
+    return dataclasses.replace(PRESETS[name])
+
+
+# -- records -----------------------------------------------------------------------------------
+def _messages(system: str, user: str, assistant: str | None) -> list[dict[str, str]]:
+    messages = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": user})
+    if assistant is not None:
+        messages.append({"role": "assistant", "content": assistant})
+    return messages
+
+
+@functools.lru_cache(maxsize=4)
+def _tokenizer(spec: str) -> Any:
+    from core.bundled import load_tokenizer
+
+    tokenizer = load_tokenizer(spec)
+    if not getattr(tokenizer, "chat_template", None):
+        raise FormatError(f"The tokenizer of {spec!r} has no chat template; use the alpaca or sharegpt format instead.")
+    return tokenizer
+
+
+def apply_chat_template(messages: list[dict[str, str]], tokenizer_spec: str, generation_prompt: bool = False) -> str:
+    """The tokenizer's own rendering of a conversation (as text, special tokens included)."""
+    return str(_tokenizer(tokenizer_spec).apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=generation_prompt))
+
+
+def _record(row: dict[str, Any], fmt: str, template: TemplateConfig, tokenizer_spec: str | None) -> dict[str, Any]:
+    system, user, assistant = template.fill(row)
+    if fmt == "openai-chat":
+        return {"messages": _messages(system, user, assistant)}
+    if fmt == "alpaca":
+        # The system prompt is the task ("instruction") and the user text its input; with no
+        # system prompt the user text is the instruction itself (Alpaca's no-input variant).
+        if system:
+            return {"instruction": system, "input": user, "output": assistant}
+        return {"instruction": user, "input": "", "output": assistant}
+    if fmt == "sharegpt":
+        return {"conversations": [{"from": SHAREGPT_ROLES[m["role"]], "value": m["content"]}
+                                  for m in _messages(system, user, assistant)]}
+    if fmt == "chat-template":
+        spec = tokenizer_spec or DEFAULT_LOCAL_MODEL
+        text = apply_chat_template(_messages(system, user, assistant), spec)
+        prompt = apply_chat_template(_messages(system, user, None), spec, generation_prompt=True)
+        return {"text": text, "prompt": prompt if text.startswith(prompt) else ""}
+    if fmt == "completion":
+        prompt = f"{system}\n\n{user}" if system else user
+        return {"prompt": prompt, "completion": assistant}
+    raise FormatError(f"Unknown format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+
+
+def to_records(rows: Sequence[dict[str, Any]], fmt: str, template: TemplateConfig | None = None,
+               tokenizer_spec: str | None = None) -> list[dict[str, Any]]:
+    """The JSONL objects of ``fmt`` for curated rows (``tokenizer_spec`` is for chat-template)."""
+    check_format(fmt)
+    template = template or get_preset(DEFAULT_PRESET)
+    return [_record(row, fmt, template, tokenizer_spec) for row in rows]
+
+
+def is_row(obj: dict[str, Any]) -> bool:
+    return "title" in obj and "content" in obj
+
+
+def record_messages(record: dict[str, Any], fmt: str) -> list[dict[str, str]]:
+    """A record of a conversational format as OpenAI-style messages."""
+    if fmt == "openai-chat":
+        return list(record["messages"])
+    if fmt == "sharegpt":
+        back = {v: k for k, v in SHAREGPT_ROLES.items()}
+        return [{"role": back.get(t["from"], t["from"]), "content": t["value"]} for t in record["conversations"]]
+    if fmt == "alpaca":
+        user = f"{record['instruction']}\n\n{record['input']}" if record.get("input") else record["instruction"]
+        return _messages("", user, record["output"])
+    raise FormatError(f"Records of the {fmt} format are not conversations.")
+
+
+def _chatml(messages: list[dict[str, str]]) -> str:
+    # OpenAI does not publish its training template; this is the layout the cookbook's count
+    # models (3 tokens of framing per message), in gpt-4o's ChatML spelling.
+    return "".join(f"<|im_start|>{m['role']}<|im_sep|>{m['content']}<|im_end|>" for m in messages)
+
+
+def render_text(record_or_row: dict[str, Any], fmt: str, template: TemplateConfig | None = None,
+                tokenizer_spec: str | None = None) -> str:
+    """The exact text the model is trained on for one row (or one record of ``fmt``).
+
+    openai-chat: OpenAI's framing as the cookbook counts it (not published, so an approximation);
+    alpaca: Alpaca's prompt followed by the answer; sharegpt and chat-template: the local model's
+    chat template (``tokenizer_spec``, default the bundled smollm2); completion: prompt + completion.
+    """
+    check_format(fmt)
+    record = (_record(record_or_row, fmt, template or get_preset(DEFAULT_PRESET), tokenizer_spec)
+              if is_row(record_or_row) else record_or_row)
+    try:
+        if fmt == "openai-chat":
+            return _chatml(record["messages"])
+        if fmt == "alpaca":
+            prompt = ALPACA_PROMPT_INPUT if record.get("input") else ALPACA_PROMPT_NO_INPUT
+            return prompt.format(instruction=record["instruction"], input=record.get("input", "")) + record["output"]
+        if fmt == "sharegpt":
+            return apply_chat_template(record_messages(record, fmt), tokenizer_spec or DEFAULT_LOCAL_MODEL)
+        if fmt == "chat-template":
+            return str(record["text"])
+        return str(record["prompt"]) + str(record["completion"])
+    except (KeyError, TypeError) as exc:
+        raise FormatError(f"This record does not have the shape of the {fmt} format (missing {exc}).") from None
+
+
+def answer_of(record: dict[str, Any], fmt: str) -> str:
+    """The answer part of a record (what the loss is computed on)."""
+    if fmt == "openai-chat":
+        return next((m["content"] for m in reversed(record["messages"]) if m.get("role") == "assistant"), "")
+    if fmt == "alpaca":
+        return str(record["output"])
+    if fmt == "sharegpt":
+        return next((t["value"] for t in reversed(record["conversations"]) if t.get("from") == "gpt"), "")
+    if fmt == "chat-template":
+        return str(record["text"])[len(record.get("prompt", "")):]
+    return str(record["completion"])
+
+
+# -- token statistics --------------------------------------------------------------------------
+def tokenizer_for_format(fmt: str, local_spec: str = DEFAULT_LOCAL_MODEL,
+                         openai_encoding: str = DEFAULT_OPENAI_ENCODING) -> str:
+    """The counter name (core.tokens.get_counter) that reads ``fmt``'s text."""
+    return openai_encoding if check_format(fmt) in OPENAI_FORMATS else (
+        local_spec if local_spec == "smollm2" else f"hf:{local_spec}")
+
+
+def openai_chat_counts(records: Sequence[dict[str, Any]], encoding: str = DEFAULT_OPENAI_ENCODING) -> np.ndarray:
+    """The cookbook's per-example count for many chat records, batched through one counter."""
+    from core.costs import openai_batch_tokens
+
+    return openai_batch_tokens([r["messages"] for r in records], encoding)
+
+
+@dataclass
+class FormatStats:
+    """Tokens per example of one format, next to the raw title + content tokens."""
+
+    fmt: str
+    tokenizer: str
+    counts: list[int]
+    raw_counts: list[int]
+
+    def _q(self, q: float) -> float:
+        return float(np.percentile(self.counts, q)) if self.counts else 0.0
+
+    @property
+    def n(self) -> int:
+        return len(self.counts)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.counts)) if self.counts else 0.0
+
+    @property
+    def p50(self) -> float:
+        return self._q(50)
+
+    @property
+    def p95(self) -> float:
+        return self._q(95)
+
+    @property
+    def max(self) -> int:
+        return int(max(self.counts)) if self.counts else 0
+
+    @property
+    def total(self) -> int:
+        return int(sum(self.counts))
+
+    @property
+    def raw_mean(self) -> float:
+        return float(np.mean(self.raw_counts)) if self.raw_counts else 0.0
+
+    @property
+    def overhead_mean(self) -> float:
+        """Tokens the format adds to each example on average (framing, prompts, system text)."""
+        return self.mean - self.raw_mean
+
+    @property
+    def overhead_pct(self) -> float:
+        return 100.0 * self.overhead_mean / self.raw_mean if self.raw_mean else 0.0
+
+    def over(self, limit: int) -> list[int]:
+        """0-based indices of the examples longer than ``limit`` tokens."""
+        return [i for i, c in enumerate(self.counts) if c > limit]
+
+    def as_row(self) -> dict[str, Any]:
+        return {"format": self.fmt, "tokenizer": self.tokenizer, "examples": self.n, "mean": round(self.mean, 1),
+                "p50": self.p50, "p95": round(self.p95, 1), "max": self.max, "total": self.total,
+                "raw_mean": round(self.raw_mean, 1), "overhead_mean": round(self.overhead_mean, 1),
+                "overhead_pct": round(self.overhead_pct, 1)}
+
+
+def format_stats(rows: Sequence[dict[str, Any]], fmt: str, template: TemplateConfig | None = None,
+                 local_spec: str = DEFAULT_LOCAL_MODEL, openai_encoding: str = DEFAULT_OPENAI_ENCODING) -> FormatStats:
+    """Token counts of every row in ``fmt`` with the tokenizer that will read it."""
+    from core.tokens import get_counter
+
+    template = template or get_preset(DEFAULT_PRESET)
+    name = tokenizer_for_format(fmt, local_spec, openai_encoding)
+    counter = get_counter(name)
+    titles = counter.count([r["title"] for r in rows])
+    contents = counter.count([r["content"] for r in rows])
+    raw = (titles + contents).tolist()
+    records = to_records(rows, fmt, template, local_spec)
+    if fmt == "openai-chat":
+        counts = openai_chat_counts(records, openai_encoding).tolist()
+    else:
+        counts = counter.count([render_text(r, fmt, template, local_spec) for r in records]).tolist()
+    return FormatStats(fmt=fmt, tokenizer=name, counts=[int(c) for c in counts], raw_counts=[int(c) for c in raw])
+
+
+def all_format_stats(rows: Sequence[dict[str, Any]], template: TemplateConfig | None = None,
+                     local_spec: str = DEFAULT_LOCAL_MODEL,
+                     openai_encoding: str = DEFAULT_OPENAI_ENCODING) -> dict[str, FormatStats]:
+    return {fmt: format_stats(rows, fmt, template, local_spec, openai_encoding) for fmt in FORMATS}
+
+
+@dataclass
+class ContextTarget:
+    """A model whose context (or training sequence length) an example must fit into."""
+
+    name: str
+    fmt: str
+    limit: int
+    note: str = ""
+
+
+def local_context_limit(spec: str) -> int | None:
+    """The local model's maximum positions (from its config), or None when unknown."""
+    try:
+        from transformers import AutoConfig
+
+        from core.bundled import resolve_model_path
+
+        config = AutoConfig.from_pretrained(resolve_model_path(spec))
+    except (OSError, ValueError):
+        return None
+    value = getattr(config, "max_position_embeddings", None)
+    return int(value) if value else None
+
+
+def context_report(stats: dict[str, FormatStats], targets: Sequence[ContextTarget],
+                   show: int = 20) -> list[dict[str, Any]]:
+    """Per target: how many examples exceed its limit, how many tokens would be cut, which ones."""
+    report = []
+    for target in targets:
+        fmt_stats = stats.get(target.fmt)
+        if fmt_stats is None:
+            continue
+        over = fmt_stats.over(target.limit)
+        report.append({
+            "target": target.name, "format": target.fmt, "limit": target.limit, "exceeding": len(over),
+            "tokens_cut": int(sum(fmt_stats.counts[i] - target.limit for i in over)),
+            "examples": ", ".join(str(i + 1) for i in over[:show]) + (" …" if len(over) > show else ""),
+            "note": target.note,
+        })
+    return report
+
+
+# -- export ------------------------------------------------------------------------------------
+@dataclass
+class ExportResult:
+    path: Path
+    manifest_path: Path
+    manifest: dict[str, Any]
+
+
+def manifest_path_for(path: str | Path) -> Path:
+    """``x.jsonl`` -> ``x.manifest.json`` (beside it)."""
+    path = Path(path)
+    return path.with_name(path.name.rsplit(".", 1)[0] + ".manifest.json")
+
+
+def export_file_name(source_name: str, fmt: str, split: str = "train") -> str:
+    slug = re.sub(r"[^A-Za-z0-9._@-]+", "-", source_name).strip("-.") or "dataset"
+    return f"{slug}_{fmt}_{split}.jsonl"
+
+
+def default_export_path(source_name: str, fmt: str, split: str = "train") -> Path:
+    from core.paths import data_dir
+
+    return data_dir() / "export" / export_file_name(source_name, fmt, split)
+
+
+def read_export_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest written beside an exported file ({} when there is none)."""
+    target = manifest_path_for(path)
+    try:
+        return json.loads(target.read_text(encoding="utf-8")) if target.is_file() else {}
+    except json.JSONDecodeError:
+        return {}
+
+
+def export_training_file(rows: Sequence[dict[str, Any]], fmt: str, template: TemplateConfig, out: str | Path, *,
+                         tokenizer_spec: str | None = None, source: str = "", split: str = "train",
+                         openai_encoding: str = DEFAULT_OPENAI_ENCODING) -> ExportResult:
+    """Write ``rows`` as a JSONL file of ``fmt`` plus a manifest (template, counts, tokens, sha256).
+
+    Both files are written under a temporary name and renamed, so a failure never leaves half a file.
+    """
+    check_format(fmt)
+    if not rows:
+        raise FormatError("There are no rows to export.")
+    local = tokenizer_spec or DEFAULT_LOCAL_MODEL
+    records = to_records(rows, fmt, template, local)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+    stats = format_stats(rows, fmt, template, local, openai_encoding)
+    manifest = {
+        "file": out.name, "format": fmt, "source": source, "split": split, "template": template.to_dict(),
+        "tokenizer": stats.tokenizer, "local_model": local if fmt not in OPENAI_FORMATS else None,
+        "examples": len(records), "tokens": {k: v for k, v in stats.as_row().items() if k not in ("format", "tokenizer")},
+        "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    manifest_path = manifest_path_for(out)
+    for target, data in ((out, body), (manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False).encode())):
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return ExportResult(path=out, manifest_path=manifest_path, manifest=manifest)
