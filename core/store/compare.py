@@ -140,3 +140,204 @@ def insert_vote(store: Store, **row: Any) -> int:
 
 def list_votes(store: Store) -> list[dict[str, Any]]:
     return store.fetch_dicts("SELECT * FROM arena_votes ORDER BY id")
+
+
+# == Evaluations, per-answer scores and imported comparison sheets (0451+, core/evaluate.py) ==========
+# Appended as its own block so the playground's migrations (0402+) and ours never touch the same lines.
+MIGRATIONS += [
+    ("0451_evaluations", """
+        CREATE TABLE evaluations (
+            id VARCHAR PRIMARY KEY,          -- ev-<hash of what decides the answers>, or imp-<hash> for imports
+            source VARCHAR NOT NULL,         -- eval | import
+            title VARCHAR,                   -- what the UI lists (data, split, N; or the imported file/sheet)
+            config_json VARCHAR NOT NULL,    -- EvalConfig (secrets masked) or the import's details
+            status VARCHAR NOT NULL,         -- queued|running|cancelling|succeeded|failed|cancelled|imported
+            status_message VARCHAR,          -- one sentence for failures
+            phase VARCHAR,                   -- generating | scoring | judging
+            done INTEGER DEFAULT 0,          -- answers made (progress bar survives a page reload)
+            total INTEGER DEFAULT 0,
+            created_at TIMESTAMP DEFAULT current_timestamp,
+            started_at TIMESTAMP,
+            ended_at TIMESTAMP,
+            heartbeat_at TIMESTAMP,          -- a running eval whose heartbeat stopped was interrupted
+            wall_s DOUBLE
+        );
+        CREATE TABLE eval_examples (
+            eval_id VARCHAR NOT NULL,
+            idx INTEGER NOT NULL,            -- row number in the split (or in the imported sheet)
+            title VARCHAR NOT NULL,
+            reference VARCHAR NOT NULL,      -- the dataset's content (the reference answer)
+            PRIMARY KEY (eval_id, idx)
+        );
+        CREATE TABLE eval_models (
+            eval_id VARCHAR NOT NULL,
+            model_id VARCHAR NOT NULL,       -- registry id, or imported:<column> for imports
+            display_name VARCHAR NOT NULL,
+            kind VARCHAR,                    -- registry kind, or imported
+            finetuned BOOLEAN DEFAULT false,
+            base_model VARCHAR,              -- for pairing a fine-tune with its base in the xlsx
+            run_id VARCHAR,
+            position INTEGER,
+            PRIMARY KEY (eval_id, model_id)
+        );
+        CREATE TABLE eval_answers (
+            eval_id VARCHAR NOT NULL,
+            model_id VARCHAR NOT NULL,
+            variant VARCHAR NOT NULL,        -- prompt variant (core/evaluate.py VARIANTS)
+            idx INTEGER NOT NULL,
+            prompt VARCHAR,
+            reference VARCHAR,               -- the reference this variant is scored against
+            answer VARCHAR,
+            latency_first_token_s DOUBLE,
+            total_s DOUBLE,
+            tokens_in INTEGER,
+            tokens_out INTEGER,
+            cost_usd DOUBLE,
+            error VARCHAR,
+            created_at TIMESTAMP DEFAULT current_timestamp,
+            PRIMARY KEY (eval_id, model_id, variant, idx)
+        );
+        CREATE TABLE eval_scores (
+            eval_id VARCHAR NOT NULL,
+            model_id VARCHAR NOT NULL,
+            variant VARCHAR NOT NULL,
+            idx INTEGER NOT NULL,
+            metric VARCHAR NOT NULL,         -- rougeL | chrf | bleu | semantic | length_ratio | repetition | judge
+            value DOUBLE,
+            detail VARCHAR,                  -- the judge's own words
+            PRIMARY KEY (eval_id, model_id, variant, idx, metric)
+        );
+    """),
+]
+
+
+def get_evaluation(store: Store, eval_id: str) -> dict[str, Any] | None:
+    rows = store.fetch_dicts("SELECT * FROM evaluations WHERE id = ?", [eval_id])
+    return rows[0] if rows else None
+
+
+def list_evaluations(store: Store, source: str | None = None) -> list[dict[str, Any]]:
+    where, params = ("WHERE source = ?", [source]) if source else ("", [])
+    return store.fetch_dicts(f"SELECT * FROM evaluations {where} ORDER BY created_at DESC, id", params)
+
+
+def create_evaluation(store: Store, eval_id: str, source: str, title: str, config_json: str, status: str,
+                      examples: list[tuple[int, str, str]], models: list[dict[str, Any]]) -> None:
+    """The evaluation row, its examples and models, all or nothing (kept if it already exists)."""
+    with store.transaction() as cur:
+        cur.execute("INSERT OR IGNORE INTO evaluations (id, source, title, config_json, status) VALUES (?, ?, ?, ?, ?)",
+                    [eval_id, source, title, config_json, status])
+        cur.executemany("INSERT OR IGNORE INTO eval_examples VALUES (?, ?, ?, ?)",
+                        [[eval_id, i, t, r] for i, t, r in examples])
+        cur.executemany(
+            "INSERT OR IGNORE INTO eval_models VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [[eval_id, m["model_id"], m["display_name"], m.get("kind"), bool(m.get("finetuned")),
+              m.get("base_model"), m.get("run_id"), position] for position, m in enumerate(models)])
+
+
+def update_evaluation(store: Store, eval_id: str, **fields: Any) -> None:
+    allowed = {"config_json", "status", "status_message", "phase", "done", "total", "started_at", "ended_at",
+               "heartbeat_at", "wall_s", "title"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise KeyError(f"unknown evaluation fields: {sorted(unknown)}")
+    if not fields:
+        return
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    with store.transaction() as cur:
+        cur.execute(f"UPDATE evaluations SET {sets} WHERE id = ?", [*fields.values(), eval_id])
+
+
+def delete_evaluation(store: Store, eval_id: str) -> None:
+    with store.transaction() as cur:
+        for table in ("eval_scores", "eval_answers", "eval_models", "eval_examples"):
+            cur.execute(f"DELETE FROM {table} WHERE eval_id = ?", [eval_id])
+        cur.execute("DELETE FROM evaluations WHERE id = ?", [eval_id])
+
+
+def eval_examples(store: Store, eval_id: str) -> list[dict[str, Any]]:
+    return store.fetch_dicts("SELECT idx, title, reference FROM eval_examples WHERE eval_id = ? ORDER BY idx", [eval_id])
+
+
+def eval_models(store: Store, eval_id: str) -> list[dict[str, Any]]:
+    return store.fetch_dicts("SELECT * FROM eval_models WHERE eval_id = ? ORDER BY position, model_id", [eval_id])
+
+
+def answered_indexes(store: Store, eval_id: str, model_id: str, variant: str) -> set[int]:
+    """Examples that already have a good answer (failed ones are retried on resume)."""
+    rows = store.fetchall("SELECT idx FROM eval_answers WHERE eval_id = ? AND model_id = ? AND variant = ? "
+                          "AND error IS NULL", [eval_id, model_id, variant])
+    return {r[0] for r in rows}
+
+
+def count_answers(store: Store, eval_id: str) -> int:
+    row = store.fetchone("SELECT count(*) FROM eval_answers WHERE eval_id = ? AND error IS NULL", [eval_id])
+    return int(row[0]) if row else 0
+
+
+def save_answers(store: Store, rows: list[dict[str, Any]]) -> None:
+    """Store answers (one transaction); a failed answer is replaced when it is retried."""
+    columns = ("eval_id", "model_id", "variant", "idx", "prompt", "reference", "answer", "latency_first_token_s",
+               "total_s", "tokens_in", "tokens_out", "cost_usd", "error")
+    with store.transaction() as cur:
+        cur.executemany(f"INSERT OR REPLACE INTO eval_answers ({', '.join(columns)}) VALUES "
+                        f"({', '.join('?' for _ in columns)})", [[r.get(c) for c in columns] for r in rows])
+
+
+def save_scores(store: Store, rows: list[tuple[str, str, str, int, str, float | None, str | None]]) -> None:
+    """(eval_id, model_id, variant, idx, metric, value, detail) rows, replacing earlier values."""
+    if not rows:
+        return
+    with store.transaction() as cur:
+        cur.executemany("INSERT OR REPLACE INTO eval_scores VALUES (?, ?, ?, ?, ?, ?, ?)", [list(r) for r in rows])
+
+
+def answers_missing_metric(store: Store, eval_id: str, metric: str) -> list[dict[str, Any]]:
+    """Good answers of an evaluation that have no score for ``metric`` yet."""
+    return store.fetch_dicts(
+        "SELECT a.model_id, a.variant, a.idx, a.prompt, a.reference, a.answer, e.title FROM eval_answers a "
+        "JOIN eval_examples e ON e.eval_id = a.eval_id AND e.idx = a.idx "
+        "LEFT JOIN eval_scores s ON s.eval_id = a.eval_id AND s.model_id = a.model_id AND s.variant = a.variant "
+        "AND s.idx = a.idx AND s.metric = ? WHERE a.eval_id = ? AND a.error IS NULL AND s.metric IS NULL "
+        "ORDER BY a.model_id, a.variant, a.idx", [metric, eval_id])
+
+
+def eval_answers_df(store: Store, eval_id: str) -> Any:
+    """Every answer with its example's title (pandas)."""
+    return store.fetch_df(
+        "SELECT a.*, e.title FROM eval_answers a JOIN eval_examples e ON e.eval_id = a.eval_id AND e.idx = a.idx "
+        "WHERE a.eval_id = ? ORDER BY a.model_id, a.variant, a.idx", [eval_id])
+
+
+def eval_scores_df(store: Store, eval_id: str) -> Any:
+    """Per-example scores in long form: model_id, variant, idx, metric, value (pandas)."""
+    return store.fetch_df("SELECT model_id, variant, idx, metric, value, detail FROM eval_scores WHERE eval_id = ? "
+                          "ORDER BY model_id, variant, idx, metric", [eval_id])
+
+
+def table_exists(store: Store, name: str) -> bool:
+    row = store.fetchone("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+                         "AND table_name = ?", [name])
+    return bool(row and row[0])
+
+
+def table_df(store: Store, name: str) -> Any:
+    """A whole table as pandas (empty frame when it does not exist yet: exports of other features' tables)."""
+    import pandas as pd
+
+    if not table_exists(store, name):
+        return pd.DataFrame()
+    return store.fetch_df(f'SELECT * FROM "{name}"')
+
+
+def run_metrics_df(store: Store, run_ids: list[str] | None = None, names: tuple[str, ...] = ("train_loss", "eval_loss")) -> Any:
+    """Loss curves (or any run metric) of the given runs, in long form (pandas)."""
+    params: list[Any] = list(names)
+    where = f"name IN ({', '.join('?' for _ in names)})"
+    if run_ids is not None:
+        if not run_ids:
+            run_ids = [""]
+        where += f" AND run_id IN ({', '.join('?' for _ in run_ids)})"
+        params += run_ids
+    return store.fetch_df(f"SELECT run_id, step, epoch, tokens_seen, name, value FROM run_metrics WHERE {where} "
+                          "ORDER BY run_id, name, step", params)
