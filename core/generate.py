@@ -76,6 +76,23 @@ class GenerationSettings(ConfigBase):
         return messages + [{"role": "user", "content": self.user_message(prompt)}]
 
 
+def settings_for_model(model: dict[str, Any], base: GenerationSettings | None = None) -> GenerationSettings:
+    """``base`` with the system prompt and user template a fine-tune was trained with, when the
+    registry knows them (the training page stores them as prompt_template_json)."""
+    from core.registry import training_template
+
+    base = base or GenerationSettings()
+    template = training_template(model)
+    system = template.get("system_prompt", template.get("system"))
+    user = template.get("user_template", template.get("user"))
+    changes: dict[str, Any] = {}
+    if isinstance(system, str) and system.strip():
+        changes["system_prompt"] = system
+    if isinstance(user, str) and "{title}" in user:
+        changes["user_template"] = user
+    return dataclasses.replace(base, **changes) if changes else base
+
+
 @dataclass
 class Answer:
     """One model answer with its measurements.

@@ -1,4 +1,376 @@
-"""Page 4_playground (being built)."""
+"""Page 4 "Playground": 2 to 4 models side by side on one prompt (or a test example with its
+reference answer), answers streamed with latency, tokens and cost; and the blind arena, where two
+models drawn at random answer with their names hidden until the user votes, rated by Bradley–Terry.
+
+    streamlit run app.py        # then open /playground
+
+Thin page: widgets → GenerationSettings → core.generate.stream_many → draw. Every answer is stored
+(core.generate.record_answer); votes with their prompt and dataset version (core.arena.record_vote).
+Model answers are drawn with st.text (never Markdown or HTML). The CLI twin: ``python -m core generate``.
+"""
+from __future__ import annotations
+
+import os
+import random
+from typing import Any
+
+import plotly.graph_objects as go
 import streamlit as st
 
-st.write("4_playground")
+from core.arena import arena_leaderboard, dataset_version, draw_pair, record_vote
+from core.config import ConfigError, field_help
+from core.curated import read_split, resolve_source
+from core.errors import UserFacingError
+from core.generate import Answer, GenerationSettings, record_answer, settings_for_model, stream_many
+from core.registry import BUNDLED_ID, LOCAL_KINDS, Prices, add_endpoint, available_models
+from core.store.compare import list_generations, list_votes
+from core.store.curation import list_curated
+from locales import t
+from ui.common import get_store, lang, show_error, tr
+
+store = get_store()
+st.title(tr("playground.title"))
+st.caption(tr("playground.intro"))
+
+try:
+    MODELS: dict[str, dict[str, Any]] = {m["id"]: m for m in available_models(store)}
+except UserFacingError as exc:
+    show_error(exc)
+    st.stop()
+
+
+def labels(prefix: str) -> Any:
+    """A format_func for option values: the language is fixed now, so the function is pure (AppTest
+    and Streamlit call it outside the script run)."""
+    language = lang()
+    return lambda value: t(f"{prefix}{value}", language)
+
+
+def model_label(model_id: str) -> str:
+    model = MODELS.get(model_id)
+    return f"{model['display_name']} · {model['kind']}" if model else model_id
+
+
+def price_text(model: dict[str, Any]) -> str:
+    if model["kind"] in LOCAL_KINDS:
+        return "-" if model["price_per_hour"] is None else f"${model['price_per_hour']:g}/h"
+    if model["price_input_per_m"] is None and model["price_output_per_m"] is None:
+        return tr("playground.no_price")
+    return f"${model['price_input_per_m'] or 0:g} / ${model['price_output_per_m'] or 0:g} · 1M tokens"
+
+
+# -- the prompt: typed, or a test example with its reference --------------------------------------
+@st.cache_data(show_spinner=False, max_entries=8)
+def _test_rows(folder: str) -> list[dict[str, str]]:
+    return read_split(resolve_source(folder), "test")
+
+
+def pick_random_example(count: int) -> None:
+    st.session_state["pg_example"] = random.randrange(count)
+
+
+def prompt_section() -> tuple[str, dict[str, Any]]:
+    """The prompt, and where it came from (curated source, version, example index, reference)."""
+    source = st.radio(tr("playground.prompt_source"), ["free", "example"], horizontal=True, key="pg_source",
+                      format_func=labels("playground.source_"))
+    if source == "free":
+        prompt = st.text_area(tr("playground.prompt"), key="pg_prompt", height=80,
+                              placeholder=tr("playground.prompt_placeholder"))
+        return prompt.strip(), {}
+    datasets = ["seed-study"] + [f"{c['name']}@v{c['version']}" for c in list_curated(store)]
+    left, middle, right = st.columns([3, 2, 1], vertical_alignment="bottom")
+    dataset = left.selectbox(tr("playground.dataset"), datasets, key="pg_dataset", help=tr("playground.dataset_help"))
+    try:
+        folder = resolve_source(dataset, store)
+        rows = _test_rows(str(folder))
+    except UserFacingError as exc:
+        show_error(exc)
+        return "", {}
+    if not rows:
+        return "", {}
+    if st.session_state.get("pg_example", 0) >= len(rows):
+        st.session_state["pg_example"] = 0
+    index = int(middle.number_input(tr("playground.example"), 0, len(rows) - 1, key="pg_example",
+                                    help=tr("playground.example_help")))
+    right.button(tr("playground.random_example"), key="pg_example_random", icon=":material/casino:",
+                 on_click=pick_random_example, args=(len(rows),))
+    row = rows[index]
+    with st.container(border=True):
+        st.caption(tr("playground.example_title"))
+        st.text(row["title"], wrap=True, width="stretch")
+        with st.expander(tr("playground.reference")):
+            st.text(row["content"], wrap=True, width="stretch")
+    meta = {"curated_source": dataset, "curated_version": dataset_version(dataset, store), "example_index": index,
+            "reference": row["content"]}
+    return row["title"], meta
+
+
+# -- generation settings (shared, or one form per column) ------------------------------------------
+def settings_form(prefix: str, defaults: GenerationSettings, compact: bool = False) -> GenerationSettings | None:
+    def helped(name: str) -> dict[str, str]:
+        return {"label": tr(f"playground.{name}"), "help": field_help(GenerationSettings, name),
+                "key": f"{prefix}_{name}"}
+
+    spots = [st.container() for _ in range(4)] if compact else st.columns(4)
+    temperature = spots[0].slider(min_value=0.0, max_value=2.0, value=float(defaults.temperature), step=0.05,
+                                  **helped("temperature"))
+    max_new = spots[1].number_input(min_value=1, max_value=4096, value=defaults.max_new_tokens, step=16,
+                                    **helped("max_new_tokens"))
+    top_p = spots[2].slider(min_value=0.05, max_value=1.0, value=float(defaults.top_p), step=0.05, **helped("top_p"))
+    seed = spots[3].number_input(min_value=0, value=defaults.seed, step=1, **helped("seed"))
+    system = st.text_area(value=defaults.system_prompt or "", height=68, **helped("system_prompt"))
+    template = st.text_input(value=defaults.user_template, **helped("user_template"))
+    try:
+        return GenerationSettings(temperature=temperature, max_new_tokens=int(max_new), top_p=top_p,
+                                  system_prompt=system or None, user_template=template, seed=int(seed))
+    except ConfigError as exc:
+        show_error(exc)
+        return None
+
+
+def api_key_for(model_ids: list[str]) -> tuple[str | None, bool]:
+    """(key to pass, ready): OPENAI_API_KEY / st.secrets / a password field, only when needed."""
+    if not any(MODELS[m]["kind"] in ("openai", "openai-finetune") for m in model_ids if m in MODELS):
+        return None, True
+    if os.environ.get("OPENAI_API_KEY"):
+        return None, True
+    try:
+        secret = st.secrets.get("OPENAI_API_KEY")
+    except Exception:  # no secrets.toml at all
+        secret = None
+    if secret:
+        return str(secret), True
+    key = st.text_input(tr("playground.api_key"), type="password", key="pg_api_key", help=tr("playground.api_key_help"))
+    if not key:
+        st.info(tr("playground.need_key"))
+    return key or None, bool(key)
+
+
+# -- drawing answers --------------------------------------------------------------------------------
+def metrics_line(answer: dict[str, Any]) -> str:
+    first = answer["latency_first_token_s"]
+    cost = answer["cost_usd"]
+    return tr("playground.metrics_line", first="-" if first is None else f"{first:.2f} s",
+              total=f"{answer['total_s']:.2f} s", tin=answer["tokens_in"], tout=answer["tokens_out"],
+              cost=tr("playground.no_price") if cost is None else f"${cost:.6f}")
+
+
+def draw_answer(slot: Any, answer: dict[str, Any], show_metrics: bool = True) -> None:
+    with slot.container():
+        if answer["error"]:
+            st.error(tr("playground.answer_error", error=answer["error"]))
+        # st.text: model output is never parsed as Markdown or HTML.
+        st.text(answer["text"] or tr("playground.empty_answer"), wrap=True, width="stretch")
+        if show_metrics:
+            st.caption(metrics_line(answer))
+
+
+def run_columns(slots: list[Any], jobs: list[tuple[str, GenerationSettings]], prompt: str, api_key: str | None,
+                show_metrics: bool = True) -> list[dict[str, Any]]:
+    """Stream every job into its slot at once; returns the final answers as dicts, in job order."""
+    texts = [""] * len(jobs)
+    finals: list[dict[str, Any] | None] = [None] * len(jobs)
+    for slot in slots:
+        slot.caption(tr("playground.waiting"))
+    for index, item in stream_many(store, jobs, prompt, api_key=api_key):
+        if isinstance(item, Answer):
+            finals[index] = item.to_dict()
+            draw_answer(slots[index], finals[index], show_metrics)
+        else:
+            texts[index] += item
+            slots[index].text(texts[index] + " ▌", wrap=True, width="stretch")
+    return [f or Answer(m, prompt, "", error="no answer").to_dict() for f, (m, _) in zip(finals, jobs)]
+
+
+def store_answers(answers: list[dict[str, Any]], jobs: list[tuple[str, GenerationSettings]], source: str,
+                  meta: dict[str, Any]) -> list[int]:
+    ids = []
+    for answer, (_, settings) in zip(answers, jobs):
+        ids.append(record_answer(store, Answer(**answer), settings, source=source, **meta))
+    return ids
+
+
+# -- side by side -----------------------------------------------------------------------------------
+def side_by_side(prompt: str, meta: dict[str, Any]) -> None:
+    default = [m for m in (BUNDLED_ID,) if m in MODELS]
+    chosen = st.multiselect(tr("playground.models"), list(MODELS), default=default, max_selections=4,
+                            format_func=model_label, key="pg_models", help=tr("playground.models_help"))
+    per_column = st.toggle(tr("playground.per_column"), key="pg_per_column", help=tr("playground.per_column_help"))
+    shared: GenerationSettings | None = GenerationSettings()
+    if not per_column:
+        with st.expander(tr("playground.settings_shared"), icon=":material/tune:"):
+            shared = settings_form("pg_shared", GenerationSettings())
+    api_key, key_ready = api_key_for(chosen)
+    ready = 2 <= len(chosen) <= 4 and bool(prompt) and key_ready
+    clicked = st.button(tr("playground.generate"), key="pg_generate", type="primary", disabled=not ready,
+                        icon=":material/play_arrow:")
+    if len(chosen) < 2:
+        st.info(tr("playground.need_two"))
+    elif not prompt:
+        st.info(tr("playground.need_prompt"))
+    if not chosen:
+        return
+    jobs: list[tuple[str, GenerationSettings]] = []
+    slots = []
+    for model_id, column in zip(chosen, st.columns(len(chosen), border=True)):
+        with column:
+            st.markdown(f"**{MODELS[model_id]['display_name']}**")
+            st.caption(f"`{model_id}` · {price_text(MODELS[model_id])}")
+            settings = shared
+            if per_column:
+                with st.expander(tr("playground.settings"), icon=":material/tune:"):
+                    settings = settings_form(f"pg_col_{model_id}", settings_for_model(MODELS[model_id]), compact=True)
+            jobs.append((model_id, settings or GenerationSettings()))
+            slots.append(st.empty())
+            if settings is None:
+                ready = False
+    last = st.session_state.get("pg_results", {})
+    if clicked and ready:
+        answers = run_columns(slots, jobs, prompt, api_key)
+        store_answers(answers, jobs, "playground", meta)
+        st.session_state["pg_results"] = {"prompt": prompt, "answers": {a["model_id"]: a for a in answers}}
+        st.caption(tr("playground.stored", count=len(answers)))
+    elif last.get("prompt") == prompt:
+        for (model_id, _), slot in zip(jobs, slots):
+            if model_id in last["answers"]:
+                draw_answer(slot, last["answers"][model_id])
+
+
+# -- blind arena ------------------------------------------------------------------------------------
+VOTE_LABELS = {"a": "vote_left", "b": "vote_right", "tie": "vote_tie", "both_bad": "vote_both_bad"}
+VOTE_ICONS = {"a": ":material/arrow_back:", "b": ":material/arrow_forward:", "tie": ":material/drag_handle:",
+              "both_bad": ":material/thumb_down:"}
+
+
+def vote(winner: str) -> None:
+    state = st.session_state.get("pg_arena")
+    if not state or state.get("vote") or not state.get("answers"):
+        return
+    record_vote(get_store(), state["left"], state["right"], winner, state["prompt"],
+                generation_a=state["gen_ids"][0], generation_b=state["gen_ids"][1],
+                curated_source=state["meta"].get("curated_source"), curated_version=state["meta"].get("curated_version"),
+                example_index=state["meta"].get("example_index"), settings_json=state["settings_json"])
+    state["vote"] = winner
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _leaderboard(vote_count: int, last_vote: int) -> list[dict[str, Any]]:
+    return [r.to_dict() for r in arena_leaderboard(get_store(), n_bootstrap=200)]
+
+
+def leaderboard_section() -> None:
+    st.subheader(tr("playground.leaderboard"))
+    votes = list_votes(store)
+    if not votes:
+        st.caption(tr("playground.leaderboard_empty"))
+        return
+    board = _leaderboard(len(votes), int(votes[-1]["id"]))
+    st.caption(tr("playground.votes_total", count=len(votes)))
+    names = [MODELS[r["model_id"]]["display_name"] if r["model_id"] in MODELS else r["model_id"] for r in board]
+    table = [{tr("playground.col_rank"): r["rank"], tr("playground.col_model"): name,
+              tr("playground.col_rating"): round(r["rating"]),
+              tr("playground.col_ci"): f"{r['ci_low']:.0f} – {r['ci_high']:.0f}",
+              tr("playground.col_games"): r["games"], tr("playground.col_wins"): r["wins"],
+              tr("playground.col_ties"): r["ties"], tr("playground.col_losses"): r["losses"]}
+             for r, name in zip(board, names)]
+    left, right = st.columns([3, 2])
+    left.dataframe(table, hide_index=True, width="stretch", key="pg_leaderboard_table")
+    figure = go.Figure(go.Scatter(
+        x=[r["rating"] for r in board], y=names, mode="markers",
+        error_x={"type": "data", "symmetric": False, "array": [r["ci_high"] - r["rating"] for r in board],
+                 "arrayminus": [r["rating"] - r["ci_low"] for r in board]}))
+    figure.update_layout(height=80 + 40 * len(board), margin={"l": 10, "r": 10, "t": 10, "b": 30},
+                         yaxis={"autorange": "reversed"}, xaxis_title=tr("playground.col_rating"))
+    right.plotly_chart(figure, key="pg_leaderboard_chart", width="stretch")
+
+
+def arena(prompt: str, meta: dict[str, Any]) -> None:
+    st.caption(tr("playground.arena_intro"))
+    local = [m for m in MODELS if MODELS[m]["kind"] in LOCAL_KINDS]
+    default = local if len(local) >= 2 else list(MODELS)[:2]
+    pool = st.multiselect(tr("playground.arena_pool"), list(MODELS), default=default, format_func=model_label,
+                          key="pg_arena_pool", help=tr("playground.models_help"))
+    with st.expander(tr("playground.settings_shared"), icon=":material/tune:"):
+        settings = settings_form("pg_arena", GenerationSettings())
+    api_key, key_ready = api_key_for(pool)
+    ready = len(pool) >= 2 and bool(prompt) and key_ready and settings is not None
+    clicked = st.button(tr("playground.arena_new"), key="pg_arena_new", type="primary", disabled=not ready,
+                        icon=":material/shuffle:")
+    if len(pool) < 2:
+        st.info(tr("playground.need_two"))
+    elif not prompt:
+        st.info(tr("playground.need_prompt"))
+    state = st.session_state.get("pg_arena")
+    if clicked and ready and settings is not None:
+        left, right = draw_pair(pool)
+        state = {"left": left, "right": right, "prompt": prompt, "meta": meta, "answers": None, "gen_ids": None,
+                 "vote": None, "settings_json": settings.to_json()}
+        st.session_state["pg_arena"] = state
+    if not state:
+        st.caption(tr("playground.arena_start"))
+        return
+    revealed = bool(state["vote"])
+    columns = st.columns(2, border=True)
+    slots = []
+    for side, model_id, column in zip(("left", "right"), (state["left"], state["right"]), columns):
+        with column:
+            st.markdown(f"**{tr('playground.arena_' + side)}**")
+            if revealed:
+                st.caption(f"{MODELS[model_id]['display_name'] if model_id in MODELS else model_id} · `{model_id}`")
+            slots.append(st.empty())
+    if state["answers"] is None:
+        jobs = [(state["left"], settings), (state["right"], settings)]
+        answers = run_columns(slots, jobs, state["prompt"], api_key, show_metrics=False)
+        state["gen_ids"] = store_answers(answers, jobs, "arena", state["meta"])
+        state["answers"] = answers
+    else:
+        for slot, answer in zip(slots, state["answers"]):
+            draw_answer(slot, answer, show_metrics=revealed)
+    if revealed:
+        st.success(tr("playground.voted", vote=tr(f"playground.{VOTE_LABELS[state['vote']]}"),
+                      left=state["left"], right=state["right"]))
+    else:
+        for column, winner in zip(st.columns(4), VOTE_LABELS):
+            column.button(tr(f"playground.{VOTE_LABELS[winner]}"), key=f"pg_vote_{winner}", icon=VOTE_ICONS[winner],
+                          on_click=vote, args=(winner,), width="stretch")
+
+
+# -- the page ---------------------------------------------------------------------------------------
+mode = st.radio(tr("playground.mode"), ["side", "arena"], horizontal=True, key="pg_mode",
+                format_func=labels("playground.mode_"))
+with st.container(border=True):
+    prompt, meta = prompt_section()
+if mode == "side":
+    side_by_side(prompt, meta)
+else:
+    arena(prompt, meta)
+    leaderboard_section()
+
+with st.expander(tr("playground.history"), icon=":material/history:"):
+    rows = list_generations(store, limit=30)
+    if rows:
+        st.dataframe([{tr("playground.col_when"): r["created_at"], tr("playground.col_source"): r["source"],
+                       tr("playground.col_model"): r["model_id"], tr("playground.col_prompt"): r["prompt"],
+                       tr("playground.col_answer"): r["answer"], tr("playground.col_first"): r["latency_first_token_s"],
+                       tr("playground.col_total"): r["total_s"], tr("playground.col_tokens_in"): r["tokens_in"],
+                       tr("playground.col_tokens_out"): r["tokens_out"], tr("playground.col_cost"): r["cost_usd"]}
+                      for r in rows], hide_index=True, width="stretch", key="pg_history_table")
+    else:
+        st.caption(tr("playground.history_empty"))
+
+with st.expander(tr("playground.add_endpoint"), icon=":material/add_link:"):
+    st.caption(tr("playground.endpoint_hint"))
+    with st.form("pg_endpoint_form", border=False):
+        a, b, c = st.columns(3)
+        name = a.text_input(tr("playground.endpoint_name"), key="pg_ep_name", placeholder="ollama")
+        url = b.text_input(tr("playground.endpoint_url"), key="pg_ep_url", placeholder="http://localhost:11434/v1")
+        served = c.text_input(tr("playground.endpoint_model"), key="pg_ep_model", placeholder="llama3")
+        d, e = st.columns(2)
+        price_in = d.number_input(tr("playground.endpoint_price_in"), min_value=0.0, value=0.0, key="pg_ep_price_in")
+        price_out = e.number_input(tr("playground.endpoint_price_out"), min_value=0.0, value=0.0, key="pg_ep_price_out")
+        if st.form_submit_button(tr("playground.endpoint_add"), key="pg_ep_add"):
+            try:
+                model_id = add_endpoint(store, name, url, served, Prices(price_in, price_out))
+                st.success(tr("playground.endpoint_added", model_id=model_id))
+            except UserFacingError as exc:
+                show_error(exc)

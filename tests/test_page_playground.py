@@ -1,0 +1,152 @@
+"""AppTest of page 4: side by side on a typed prompt and on a test example, the blind arena with a
+vote, the OpenAI key field, bad settings, and every answer stored. Uses the tiny model (twice, under
+two ids) and the fake OpenAI server."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fake_openai import fake_openai_fixture  # noqa: F401 - the fixture
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "4_playground.py")
+
+
+@pytest.fixture
+def two_models(tiny_model_dir) -> tuple[str, str]:
+    from core.registry import add_local_model, ensure_default_models
+    from core.store import Store
+    from core.store.compare import upsert_model
+
+    with Store() as store:  # the page's database (FTDASH_DB of this test)
+        ensure_default_models(store)
+        first = add_local_model(store, str(tiny_model_dir), display_name="tiny-a", price_per_hour=1.0)
+        upsert_model(store, id="local:tiny-b", kind="local-base", display_name="tiny-b",
+                     base_model=str(tiny_model_dir), price_per_hour=2.0)
+    return first, "local:tiny-b"
+
+
+def _app() -> AppTest:
+    import streamlit as st
+
+    st.cache_resource.clear()  # the page's Store is cached per process: open this test's database
+    st.cache_data.clear()
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["lang"] = "en"
+    return at.run()
+
+
+def _rows(sql: str) -> list[tuple]:
+    import streamlit as st
+
+    st.cache_resource.clear()  # release the page's connection before opening the file here
+    from core.store import Store
+
+    with Store() as store:
+        return store.fetchall(sql)
+
+
+def _texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def test_page_loads_in_both_languages(two_models) -> None:
+    at = _app()
+    assert not at.exception
+    assert at.title[0].value == "Playground"
+    assert at.radio(key="pg_mode").value == "side"
+    assert "SmolLM2-135M-Instruct (bundled) · local-base" in at.multiselect(key="pg_models").options
+    assert at.button(key="pg_generate").disabled  # no prompt, one model
+    at.session_state["lang"] = "pt"
+    at.run()
+    assert not at.exception and at.button(key="pg_generate").label == "Gerar"
+
+
+def test_side_by_side_streams_stores_and_keeps_results(two_models) -> None:
+    first, second = two_models
+    at = _app()
+    at.text_area(key="pg_prompt").input("Dune")
+    at.multiselect(key="pg_models").set_value([first, second])
+    at.number_input(key="pg_shared_max_new_tokens").set_value(8)
+    at.run()
+    assert not at.button(key="pg_generate").disabled
+    at.button(key="pg_generate").click().run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert captions.count("first token") == 2 and "$" in captions
+    rows = _rows("SELECT model_id, prompt, source, settings_json, cost_usd FROM generations ORDER BY id")
+    assert [(r[0], r[1], r[2]) for r in rows] == [(first, "Dune", "playground"), (second, "Dune", "playground")]
+    assert json.loads(rows[0][3])["max_new_tokens"] == 8 and rows[0][4] > 0
+    answers = [t for t in _texts(at) if t]
+    at.run()  # a rerun (any widget) still shows the last answers for this prompt
+    assert not at.exception and [t for t in _texts(at) if t] == answers
+
+
+def test_test_example_is_the_prompt_with_its_reference(two_models, seed_rows) -> None:
+    first, second = two_models
+    at = _app()
+    at.radio(key="pg_source").set_value("example").run()
+    at.number_input(key="pg_example").set_value(3).run()
+    row = seed_rows["test"][3]
+    assert row["title"] in _texts(at) and row["content"].strip() in [x.strip() for x in _texts(at)]
+    at.multiselect(key="pg_models").set_value([first, second])
+    at.number_input(key="pg_shared_max_new_tokens").set_value(4).run()
+    at.button(key="pg_generate").click().run()
+    assert not at.exception
+    rows = _rows("SELECT prompt, example_index, curated_source, curated_version, reference FROM generations")
+    assert len(rows) == 2
+    assert rows[0][:3] == (row["title"], 3, "seed-study") and rows[0][3].startswith("sha256:")
+    assert rows[0][4] == row["content"]
+
+
+def test_bad_settings_are_one_sentence(two_models) -> None:
+    at = _app()
+    at.text_input(key="pg_shared_user_template").input("no placeholder").run()
+    assert not at.exception
+    assert "user_template must contain {title}" in at.error[0].value
+
+
+def test_blind_arena_hides_names_until_the_vote(two_models) -> None:
+    first, second = two_models
+    at = _app()
+    at.radio(key="pg_mode").set_value("arena").run()
+    at.text_area(key="pg_prompt").input("Emma")
+    at.multiselect(key="pg_arena_pool").set_value([first, second])
+    at.number_input(key="pg_arena_max_new_tokens").set_value(6)
+    at.run()
+    at.button(key="pg_arena_new").click().run()
+    assert not at.exception
+    assert first not in " ".join(c.value for c in at.caption) and "local:tiny-b" not in " ".join(c.value for c in at.caption)
+    assert "first token" not in " ".join(c.value for c in at.caption)  # timings and cost would give it away
+    at.button(key="pg_vote_a").click().run()
+    assert not at.exception
+    votes = _rows("SELECT model_a, model_b, winner, prompt, generation_a, generation_b FROM arena_votes")
+    assert len(votes) == 1 and votes[0][2] == "a" and votes[0][3] == "Emma"
+    assert {votes[0][0], votes[0][1]} == {first, second} and votes[0][4] and votes[0][5]
+    assert "Vote stored" in at.success[0].value
+    captions = " ".join(c.value for c in at.caption)
+    assert first in captions and "local:tiny-b" in captions and "first token" in captions
+    board = at.dataframe[0].value  # the leaderboard: the winner first
+    assert list(board["Model"]) == ["tiny-a" if votes[0][0] == first else "tiny-b", "tiny-b" if votes[0][0] == first else "tiny-a"]
+    gens = _rows("SELECT count(*) FROM generations WHERE source = 'arena'")
+    assert gens[0][0] == 2
+
+
+def test_openai_model_needs_a_key_then_answers(two_models, fake_openai, monkeypatch) -> None:
+    from fake_openai import FAKE_KEY
+
+    monkeypatch.delenv("OPENAI_API_KEY")
+    first, _ = two_models
+    at = _app()
+    at.text_area(key="pg_prompt").input("Dune")
+    at.multiselect(key="pg_models").set_value([first, "openai:gpt-4o-mini-2024-07-18"])
+    at.number_input(key="pg_shared_max_new_tokens").set_value(5)
+    at.run()
+    assert at.button(key="pg_generate").disabled and "API key" in at.info[0].value
+    at.text_input(key="pg_api_key").input(FAKE_KEY).run()
+    at.button(key="pg_generate").click().run()
+    assert not at.exception
+    assert "gpt-4o-mini-2024-07-18 says: Dune" in _texts(at)
+    assert FAKE_KEY not in json.dumps(_rows("SELECT * FROM generations"), default=str)
