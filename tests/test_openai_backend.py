@@ -198,7 +198,9 @@ def test_bad_file_is_caught_before_any_upload(fake_openai: FakeOpenAI, data, tmp
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"messages": [{"role": "user", "content": "no answer"}]}\nnot json\n', encoding="utf-8")
     events = _run(tmp_path / "run", _config(data, training_file=str(bad)))
-    assert events[-1]["status"] == "failed" and "bad.jsonl" in events[-1]["message"]
+    assert events[-1]["status"] == "failed"
+    assert events[-1]["message"] == ("The training file bad.jsonl cannot be used for OpenAI fine-tuning: 1 examples; "
+                                     "OpenAI requires at least 10 (and 2 more errors).")
     assert not fake_openai.calls("POST", "^/files$")
     events = _run(tmp_path / "run2", _config(data, training_file=str(tmp_path / "missing.jsonl")))
     assert events[-1]["message"].endswith("missing.jsonl does not exist.")

@@ -157,11 +157,14 @@ class OpenAIBackend:
         from core.validate import validate_file
 
         report = validate_file(path, self.cfg.format, model=self.cfg.model)
+        for warning in report.warnings[:20]:
+            self._log("warning", f"{path.name}: {warning}")
         if not report.ok:
-            problems = [str(p) for p in report.problems] or ["it is not valid"]
-            more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+            first = report.errors[0]
+            where = f"line {first.line}: " if first.line else ""
+            more = f" (and {len(report.errors) - 1} more errors)" if len(report.errors) > 1 else ""
             raise FileRejectedError(f"The {what} file {path.name} cannot be used for OpenAI fine-tuning: "
-                                    f"{problems[0].rstrip('.')}{more}.")
+                                    f"{where}{first.message.rstrip('.')}{more}.")
         return path
 
     def _upload(self, path: Path, what: str) -> str:
