@@ -108,8 +108,8 @@ def _write_frame(wb: Any, name: str, frame: pd.DataFrame, taken: set[str], secre
     for idx, column in enumerate(frame.columns, start=1):
         longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(50).tolist()])
         ws.column_dimensions[ws.cell(1, idx).column_letter].width = min(60, max(10, longest + 2))
-    if len(frame.columns) and any(frame[c].dtype == object and frame[c].astype(str).str.len().max() > 60
-                                  for c in frame.columns if len(frame)):
+    if len(frame) and any(not pd.api.types.is_numeric_dtype(frame[c]) and frame[c].astype(str).str.len().max() > 60
+                          for c in frame.columns):
         for row in ws.iter_rows(min_row=2):
             for cell in row:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -98,7 +98,7 @@ def _training_costs(store: Store, models: pd.DataFrame) -> pd.DataFrame:
                  "training_cost_usd": 0.0, "trained_tokens": math.nan}
         if model["kind"] == "imported":
             entry.update(training_time_s=math.nan, training_cost_usd=math.nan)
-        run_id = model.get("run_id")
+        run_id = model.get("run_id") if pd.notna(model.get("run_id")) else None
         if run_id and not runs.empty and (runs["id"] == run_id).any():
             run = runs[runs["id"] == run_id].iloc[0]
             cost = run.get("actual_cost_usd")
@@ -143,7 +143,9 @@ def leaderboard(store: Store, eval_id: str, metric: str | None = None, variant: 
         good = got[got["error"].isna()] if len(got) else got
         row: dict[str, Any] = {"model_id": model["model_id"], "display_name": model["display_name"],
                                "kind": model["kind"], "finetuned": bool(model["finetuned"]), "variant": variant,
-                               "n": int(len(good)), "errors": int(len(got) - len(good))}
+                               "n": int(len(good)), "errors": int(len(got) - len(good)), "corpus_bleu": math.nan,
+                               "corpus_chrf": math.nan, "latency_s": math.nan, "first_token_s": math.nan,
+                               "tokens_out": math.nan, "inference_cost_per_1k": math.nan}
         for name in metric_names:
             row[name] = float(mine[name].mean()) if name in mine and mine[name].notna().any() else math.nan
         est = bootstrap_ci(mine[metric].tolist() if metric in mine else [])
@@ -302,7 +304,7 @@ def per_example(store: Store, eval_id: str, variant: str | None = None, metric: 
             out[f"{name} · {metric}"] = out["idx"].map(scores)
     if search:
         needle = search.lower()
-        text_columns = [c for c in out.columns if out[c].dtype == object]
+        text_columns = [c for c in out.columns if not pd.api.types.is_numeric_dtype(out[c])]
         mask = out[text_columns].apply(lambda col: col.fillna("").astype(str).str.lower().str.contains(needle, regex=False))
         out = out[mask.any(axis=1)]
     return out.reset_index(drop=True)

@@ -1,4 +1,326 @@
-"""Page 5_resultados (being built)."""
+"""Page 5 "Resultados": batch evaluation on the held-out split, leaderboard, cost/time charts with
+the Pareto front, the seed study's four criteria, flexibility across prompt variants, per-example
+comparison, xlsx export and import of old comparison sheets.
+
+    streamlit run app.py        # then open /resultados
+
+Thin page: widgets → EvalConfig → core.evaluate.start_evaluation (a background thread of the app
+process; progress lives in the evaluations table, so the bar survives a page reload) → draw the
+DataFrames of core.results with core.results_charts. The CLI twins: ``python -m core eval``,
+``python -m core report --xlsx FILE``, ``python -m core import FILE``.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
 import streamlit as st
 
-st.write("5_resultados")
+from core import results
+from core import results_charts as charts
+from core.config import field_help
+from core.errors import UserFacingError
+from core.evaluate import VARIANTS, EvalConfig, cancel_evaluation, evaluation_state, load_config, start_evaluation
+from core.export import import_sheet, write_report
+from core.metrics import DEFAULT_METRICS, DEFAULT_RUBRIC
+from core.paths import results_dir, seed_dir
+from core.registry import BUNDLED_ID, REMOTE_KINDS, available_models
+from core.store.compare import delete_evaluation, eval_models, list_evaluations
+from core.store.curation import list_curated
+from locales import t
+from ui.common import get_store, lang, show_error, tr
+
+store = get_store()
+st.title(tr("resultados.title"))
+st.caption(tr("resultados.intro"))
+LANG = lang()
+
+
+def text(key: str) -> str:
+    """UI text for charts (a plain function: charts call it outside the script's widgets)."""
+    return t(key, LANG)
+
+
+try:
+    MODELS: dict[str, dict[str, Any]] = {m["id"]: m for m in available_models(store)}
+except UserFacingError as exc:
+    show_error(exc)
+    st.stop()
+
+
+def variant_label(name: str) -> str:
+    v = VARIANTS[name]
+    return v.label_pt if LANG == "pt" else v.label_en
+
+
+def metric_label(name: str) -> str:
+    return results.METRIC_LABELS.get(name, name)
+
+
+# -- launching an evaluation ------------------------------------------------------------------------
+def launch_form() -> None:
+    with st.expander(tr("resultados.launch"), expanded=not list_evaluations(store)):
+        if not MODELS:
+            st.info(tr("resultados.no_models"))
+            return
+        ids = list(MODELS)
+        default = [BUNDLED_ID] if BUNDLED_ID in MODELS else ids[:1]
+        models = st.multiselect(tr("resultados.models"), ids, default=default, key="rs_models",
+                                format_func=lambda m: f"{MODELS[m]['display_name']} · {MODELS[m]['kind']}",
+                                help=field_help(EvalConfig, "models"))
+        left, middle, right = st.columns(3)
+        sources = ["seed-study"] + [f"{c['name']}@v{c['version']}" for c in list_curated(store)]
+        data = left.selectbox(tr("resultados.data"), sources, key="rs_data", help=field_help(EvalConfig, "data"))
+        split = middle.selectbox(tr("resultados.split"), ["test", "train"], key="rs_split",
+                                 help=field_help(EvalConfig, "split"))
+        limit = right.number_input(tr("resultados.limit"), min_value=0, value=20, step=10, key="rs_limit",
+                                   help=field_help(EvalConfig, "limit"))
+        variants = st.multiselect(tr("resultados.variants"), list(VARIANTS), default=["default"], key="rs_variants",
+                                  format_func=variant_label, help=field_help(EvalConfig, "variants"))
+        with st.popover(tr("resultados.variant_notes")):
+            for v in VARIANTS.values():
+                template = v.user_template or "(as trained)"
+                st.markdown(f"**{variant_label(v.name)}** — `{template}`  \n"
+                            f"{v.note_pt if LANG == 'pt' else v.note_en}")
+        c1, c2, c3, c4 = st.columns(4)
+        metrics = c1.multiselect(tr("resultados.metrics"), list(DEFAULT_METRICS), default=list(DEFAULT_METRICS),
+                                 key="rs_metrics", format_func=metric_label, help=field_help(EvalConfig, "metrics"))
+        main = c2.selectbox(tr("resultados.main_metric"), ["semantic", "rougeL", "chrf", "bleu", "judge"],
+                            key="rs_main", format_func=metric_label, help=field_help(EvalConfig, "main_metric"))
+        max_new = c3.number_input(tr("resultados.max_new_tokens"), 8, 1024, 96, step=16, key="rs_max_new",
+                                  help=field_help(EvalConfig, "max_new_tokens"))
+        seed = c4.number_input(tr("resultados.seed"), 0, 2**31 - 1, 0, key="rs_seed", help=field_help(EvalConfig, "seed"))
+        batch = c4.number_input(tr("resultados.batch_size"), 1, 256, 16, key="rs_batch",
+                                help=field_help(EvalConfig, "batch_size"))
+        judge_model, rubric = judge_section()
+        if st.button(tr("resultados.start"), type="primary", key="rs_start", disabled=not models):
+            try:
+                config = EvalConfig(models=models, data=data, split=split, limit=int(limit) or None, seed=int(seed),
+                                    variants=variants or ["default"], metrics=metrics or list(DEFAULT_METRICS),
+                                    main_metric=main, max_new_tokens=int(max_new), batch_size=int(batch),
+                                    judge_model=judge_model, judge_rubric=rubric)
+                eval_id = start_evaluation(store, config)
+            except UserFacingError as exc:
+                show_error(exc)
+            else:
+                st.session_state["rs_eval"] = eval_id
+                st.toast(tr("resultados.started", eval_id=eval_id))
+
+
+def judge_section() -> tuple[str | None, str]:
+    st.markdown(f"**{tr('resultados.judge')}**")
+    on = st.toggle(tr("resultados.judge_on"), key="rs_judge_on", help=field_help(EvalConfig, "judge_model"))
+    if not on:
+        return None, DEFAULT_RUBRIC
+    judges = [m for m, row in MODELS.items() if row["kind"] in REMOTE_KINDS]
+    if not judges:
+        st.info(tr("resultados.judge_none"))
+        return None, DEFAULT_RUBRIC
+    judge = st.selectbox(tr("resultados.judge_model"), judges, key="rs_judge_model")
+    if MODELS[judge]["kind"] != "endpoint" and not os.environ.get("OPENAI_API_KEY"):
+        st.warning(tr("resultados.judge_key"))
+    rubric = st.text_area(tr("resultados.rubric"), DEFAULT_RUBRIC, height=260, key="rs_rubric",
+                          help=field_help(EvalConfig, "judge_rubric"))
+    return judge, rubric
+
+
+# -- choosing an evaluation and following its progress -----------------------------------------------
+def choose_evaluation() -> str | None:
+    rows = list_evaluations(store)
+    if not rows:
+        st.info(tr("resultados.none_yet"))
+        return None
+    ids = [r["id"] for r in rows]
+    titles = {r["id"]: f"{r['title']} · {r['id']}" for r in rows}
+    wanted = st.session_state.get("rs_eval")
+    if wanted in ids and st.session_state.get("rs_eval_select") != wanted:
+        st.session_state["rs_eval_select"] = wanted
+    if st.session_state.get("rs_eval_select") not in ids:
+        st.session_state["rs_eval_select"] = ids[0]
+    eval_id = st.selectbox(tr("resultados.evaluation"), ids, key="rs_eval_select", format_func=titles.get)
+    st.session_state["rs_eval"] = eval_id
+    return eval_id
+
+
+@st.fragment(run_every=2.0)
+def progress_panel(eval_id: str) -> None:
+    """Re-drawn every 2 s from the DB; when a run ends the whole page reruns to show its results."""
+    try:
+        state = evaluation_state(store, eval_id)
+    except UserFacingError:
+        return
+    running = state["state"] in ("queued", "running", "cancelling")
+    seen = st.session_state.get("rs_seen_state")
+    st.session_state["rs_seen_state"] = (eval_id, state["state"])
+    if seen and seen[0] == eval_id and seen[1] in ("queued", "running", "cancelling") and not running:
+        st.rerun(scope="app")
+    values = {"done": state["done"] or 0, "total": state["total"] or 0, "message": state["status_message"] or ""}
+    if running:
+        phase = tr(f"resultados.phase.{state['phase'] or 'queued'}")
+        st.progress(min(1.0, state["fraction"]), text=tr("resultados.progress", phase=phase, **values))
+        if st.button(tr("resultados.cancel"), key="rs_cancel"):
+            cancel_evaluation(store, eval_id)
+        return
+    key = f"resultados.state.{state['state']}"
+    message = tr(key, **values) if state["state"] in ("succeeded", "imported", "cancelled", "interrupted", "failed") \
+        else state["state"]
+    if state["state"] in ("failed",):
+        st.error(message)
+    elif state["state"] in ("cancelled", "interrupted"):
+        st.warning(message)
+    else:
+        st.caption(message + (f" {values['message']}" if values["message"] and state["state"] == "succeeded" else ""))
+    left, right = st.columns([1, 5])
+    if state["source"] == "eval" and state["state"] in ("cancelled", "interrupted", "failed") and \
+            left.button(tr("resultados.resume"), key="rs_resume"):
+        try:
+            start_evaluation(store, load_config(store, eval_id), eval_id)
+        except UserFacingError as exc:
+            show_error(exc)
+        st.rerun(scope="fragment")
+    if right.button(tr("resultados.delete"), key="rs_delete"):
+        delete_evaluation(store, eval_id)
+        st.session_state.pop("rs_eval", None)
+        st.rerun(scope="app")
+
+
+# -- the results -------------------------------------------------------------------------------------
+def leaderboard_tab(eval_id: str, variant: str) -> None:
+    board = results.leaderboard(store, eval_id, variant=variant)
+    if board.empty:
+        st.info(tr("resultados.chart.no_data"))
+        return
+    st.plotly_chart(charts.leaderboard_figure(board, text), key="rs_fig_board")
+    shown = [c for c in ("rank", "display_name", "n", "errors", "main", "main_low", "main_high", "rougeL", "chrf",
+                         "bleu", "semantic", "judge", "corpus_bleu", "corpus_chrf", "length_ratio", "repetition",
+                         "latency_s", "tokens_out", "inference_cost_per_1k") if c in board.columns]
+    st.dataframe(board[shown], hide_index=True, key="rs_board_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in shown
+                                if c not in ("rank", "display_name", "n", "errors")})
+    if len(board) >= 2:
+        st.markdown(f"**{tr('resultados.pair')}**")
+        names = dict(zip(board["model_id"], board["display_name"]))
+        left, right = st.columns(2)
+        a = left.selectbox(tr("resultados.pair_a"), list(names), index=0, key="rs_pair_a", format_func=names.get)
+        b = right.selectbox(tr("resultados.pair_b"), list(names), index=1, key="rs_pair_b", format_func=names.get)
+        if a != b:
+            r = results.compare_pair(store, eval_id, a, b, variant)
+            if r.n:
+                st.write(tr("resultados.pair_result", diff=r.mean_diff, low=r.low, high=r.high, n=r.n,
+                            wins_a=r.wins_a, wins_b=r.wins_b, p_boot=r.p_bootstrap, p_wil=r.p_wilcoxon))
+                (st.success if r.significant else st.info)(
+                    tr("resultados.significant" if r.significant else "resultados.not_significant"))
+
+
+def costs_tab(eval_id: str) -> None:
+    points = results.cost_accuracy(store, eval_id)
+    left, right = st.columns(2)
+    left.plotly_chart(charts.cost_accuracy_figure(points, text), key="rs_fig_cost")
+    right.plotly_chart(charts.cost_breakdown_figure(results.cost_breakdown(store, eval_id), text), key="rs_fig_parts")
+    runs = results.runs_summary(store)
+    st.markdown(f"**{tr('resultados.runs')}**")
+    if runs.empty:
+        st.info(tr("resultados.no_runs"))
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(charts.training_figure(runs, text), key="rs_fig_training")
+    right.plotly_chart(charts.loss_figure(results.loss_curves(store), text), key="rs_fig_loss")
+    st.dataframe(runs, hide_index=True, key="rs_runs_table")
+
+
+def criteria_tab(eval_id: str) -> None:
+    crit = results.criteria(store, eval_id)
+    st.caption(tr("resultados.criteria_help"))
+    st.plotly_chart(charts.criteria_figure(crit, text), key="rs_fig_criteria")
+    if not crit.empty:
+        st.markdown(f"**{tr('resultados.criteria_table')}**")
+        raw = ["display_name", "main", "main_low", "main_high", "training_time_s", "tokens_per_s", "training_cost_usd",
+               "inference_cost_per_1k", "flex_spread", "flex_mean"]
+        st.dataframe(crit[raw], hide_index=True, key="rs_criteria_table")
+    flex = results.flexibility(store, eval_id)
+    st.plotly_chart(charts.flexibility_figure(flex, text), key="rs_fig_flex")
+
+
+def examples_tab(eval_id: str, variant: str) -> None:
+    models = {m["model_id"]: m["display_name"] for m in eval_models(store, eval_id)}
+    left, right = st.columns([2, 3])
+    search = left.text_input(tr("resultados.search"), key="rs_search")
+    shown = right.multiselect(tr("resultados.show_models"), list(models), default=list(models), key="rs_shown",
+                              format_func=models.get)
+    table = results.per_example(store, eval_id, variant, search=search, models=shown or None)
+    st.caption(tr("resultados.rows", n=len(table)))
+    st.dataframe(table.drop(columns=["idx"], errors="ignore"), hide_index=True, key="rs_examples", height=420)
+    st.markdown(f"**{tr('resultados.extremes')}**")
+    model = st.selectbox(tr("resultados.extremes_model"), list(models), key="rs_extreme_model", format_func=models.get)
+    best, worst = results.extremes(store, eval_id, model, k=3, variant=variant)
+    left, right = st.columns(2)
+    left.markdown(f"*{tr('resultados.best')}*")
+    left.dataframe(best.drop(columns=["idx"]), hide_index=True, key="rs_best")
+    right.markdown(f"*{tr('resultados.worst')}*")
+    right.dataframe(worst.drop(columns=["idx"]), hide_index=True, key="rs_worst")
+
+
+def files_tab(eval_id: str | None) -> None:
+    st.caption(tr("resultados.xlsx_help"))
+    if eval_id and st.button(tr("resultados.build_xlsx"), key="rs_build_xlsx"):
+        try:
+            path = write_report(store, results_dir() / f"comparacao-{eval_id}.xlsx", eval_id)
+            st.session_state["rs_xlsx"] = (path.name, path.read_bytes())
+        except UserFacingError as exc:
+            show_error(exc)
+    if st.session_state.get("rs_xlsx"):
+        name, data = st.session_state["rs_xlsx"]
+        st.download_button(tr("resultados.download_xlsx", name=name), data, file_name=name, key="rs_download",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    import_section()
+
+
+def import_section() -> None:
+    st.markdown(f"**{tr('resultados.import')}**")
+    seed_sheet = seed_dir() / "fine_tuning_llama_gpt.ods"
+    upload = st.file_uploader(tr("resultados.import_file"), type=["xlsx", "ods", "csv"], key="rs_upload")
+    left, right = st.columns(2)
+    path: Path | None = None
+    if upload is not None and left.button(tr("resultados.import_button"), key="rs_import"):
+        folder = Path(tempfile.mkdtemp(prefix="ftdash-import-"))
+        path = folder / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+    if seed_sheet.exists() and right.button(tr("resultados.import_seed"), key="rs_import_seed"):
+        path = seed_sheet
+    if path is not None:
+        try:
+            ids = import_sheet(store, path)
+        except UserFacingError as exc:
+            show_error(exc)
+        else:
+            st.session_state["rs_eval"] = ids[0]
+            st.session_state["rs_imported"] = tr("resultados.imported", n=len(ids), names=", ".join(ids))
+            st.rerun()
+    if st.session_state.get("rs_imported"):
+        st.success(st.session_state["rs_imported"])
+
+
+launch_form()
+EVAL_ID = choose_evaluation()
+if EVAL_ID:
+    progress_panel(EVAL_ID)
+    variants = results.variants_of(store, EVAL_ID)
+    VARIANT = st.radio(tr("resultados.variant"), variants, horizontal=True, key="rs_variant",
+                       format_func=lambda v: variant_label(v) if v in VARIANTS else v) if len(variants) > 1 else \
+        (variants[0] if variants else "default")
+    tabs = st.tabs([tr("resultados.tab.leaderboard"), tr("resultados.tab.costs"), tr("resultados.tab.criteria"),
+                    tr("resultados.tab.examples"), tr("resultados.tab.files")])
+    with tabs[0]:
+        leaderboard_tab(EVAL_ID, VARIANT)
+    with tabs[1]:
+        costs_tab(EVAL_ID)
+    with tabs[2]:
+        criteria_tab(EVAL_ID)
+    with tabs[3]:
+        examples_tab(EVAL_ID, VARIANT)
+    with tabs[4]:
+        files_tab(EVAL_ID)
+else:
+    import_section()

@@ -75,11 +75,17 @@ def run(args: argparse.Namespace) -> int:
                 main_metric=args.main_metric, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
                 batch_size=args.batch_size, judge_model=args.judge, **extra)
 
+        shown = []
+
         def progress(done: int, total: int, message: str) -> None:
+            shown.append(done)
             print(f"\r[{done}/{total}] {message[:90]:<90}", end="", file=sys.stderr, flush=True)
 
-        eval_id = run_evaluation(store, config, args.id, on_progress=progress)
-        print(file=sys.stderr)
+        try:
+            eval_id = run_evaluation(store, config, args.id, on_progress=progress)
+        finally:
+            if shown:  # end the progress line, so an error message starts on its own line
+                print(file=sys.stderr)
         board = leaderboard(store, eval_id, config.main_metric)
         print(f"evaluation: {eval_id}")
         columns = [c for c in ("rank", "model_id", "n", "errors", "main", "main_low", "main_high", "rougeL", "chrf",

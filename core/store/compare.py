@@ -227,12 +227,14 @@ def create_evaluation(store: Store, eval_id: str, source: str, title: str, confi
     with store.transaction() as cur:
         cur.execute("INSERT OR IGNORE INTO evaluations (id, source, title, config_json, status) VALUES (?, ?, ?, ?, ?)",
                     [eval_id, source, title, config_json, status])
-        cur.executemany("INSERT OR IGNORE INTO eval_examples VALUES (?, ?, ?, ?)",
-                        [[eval_id, i, t, r] for i, t, r in examples])
-        cur.executemany(
-            "INSERT OR IGNORE INTO eval_models VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [[eval_id, m["model_id"], m["display_name"], m.get("kind"), bool(m.get("finetuned")),
-              m.get("base_model"), m.get("run_id"), position] for position, m in enumerate(models)])
+        if examples:  # (executemany refuses an empty list)
+            cur.executemany("INSERT OR IGNORE INTO eval_examples VALUES (?, ?, ?, ?)",
+                            [[eval_id, i, t, r] for i, t, r in examples])
+        if models:
+            cur.executemany(
+                "INSERT OR IGNORE INTO eval_models VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [[eval_id, m["model_id"], m["display_name"], m.get("kind"), bool(m.get("finetuned")),
+                  m.get("base_model"), m.get("run_id"), position] for position, m in enumerate(models)])
 
 
 def update_evaluation(store: Store, eval_id: str, **fields: Any) -> None:
@@ -279,6 +281,8 @@ def save_answers(store: Store, rows: list[dict[str, Any]]) -> None:
     """Store answers (one transaction); a failed answer is replaced when it is retried."""
     columns = ("eval_id", "model_id", "variant", "idx", "prompt", "reference", "answer", "latency_first_token_s",
                "total_s", "tokens_in", "tokens_out", "cost_usd", "error")
+    if not rows:
+        return
     with store.transaction() as cur:
         cur.executemany(f"INSERT OR REPLACE INTO eval_answers ({', '.join(columns)}) VALUES "
                         f"({', '.join('?' for _ in columns)})", [[r.get(c) for c in columns] for r in rows])
