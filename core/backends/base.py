@@ -18,6 +18,10 @@ events.jsonl from the last byte offset it read. Every event has ``type`` and ``t
   log         level, message
   result      trained_tokens, wall_s, tokens_per_s, peak_rss_mb, peak_gpu_mb, final_loss, best_loss,
               adapter_path or fine_tuned_model, actual_cost_usd, ...
+  resumed     from_step: a resumed process starts again after this step (metrics past it are dropped)
+Any event may carry ``register_model`` (a dict: kind local-finetune with adapter_path, or
+openai-finetune with remote_model; plus base_model, run_id, step, prices): the supervisor adds
+that model to the registry when it ingests the event.
 """
 from __future__ import annotations
 
@@ -44,6 +48,7 @@ class EventWriter:
         self.path = Path(run_dir) / EVENTS_FILE
         self._lock = threading.Lock()
         self._handle = self.path.open("a", encoding="utf-8")
+        self.last_status: str | None = None  # so core/train.py knows whether a terminal status was written
 
     def emit(self, type_: str, **fields: Any) -> dict[str, Any]:
         event = {"type": type_, "t": round(time.time(), 3), **fields}
@@ -51,6 +56,8 @@ class EventWriter:
         with self._lock:
             self._handle.write(line + "\n")
             self._handle.flush()
+            if type_ == "status" and fields.get("status"):
+                self.last_status = str(fields["status"])
         return event
 
     def close(self) -> None:

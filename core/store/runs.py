@@ -2,9 +2,20 @@
 
 The app process is the only writer: it creates the run row at launch and ingests the run
 folder's events.jsonl from ``events_offset``; training subprocesses never touch the database.
+``ingest_events`` applies one batch of events and moves the offset in ONE transaction, reading
+the offset inside it, so a batch is never applied twice (two tabs polling at once, a crash
+between the two writes) nor half.
+
+    insert_run(store, {"id": ..., "backend": "local", ...})
+    ingest_events(store, run_id, lambda offset: read_events(run_dir, offset))
+    curves = metrics_df(store, [run_a, run_b], names=("train_loss", "eval_loss"))
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
+import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -56,7 +67,53 @@ MIGRATIONS: list[tuple[str, str]] = [
             t DOUBLE
         );
     """),
+    ("0302_runs_progress", """
+        ALTER TABLE runs ADD COLUMN epoch DOUBLE;              -- epochs done (fractional), last progress
+        ALTER TABLE runs ADD COLUMN elapsed_s DOUBLE;          -- training seconds at the last progress event
+        ALTER TABLE runs ADD COLUMN eta_s DOUBLE;              -- seconds left at the last progress event
+        ALTER TABLE runs ADD COLUMN progress_at TIMESTAMP;     -- when that progress event was written
+        ALTER TABLE runs ADD COLUMN last_checkpoint VARCHAR;   -- folder (local) or model id (openai)
+        ALTER TABLE runs ADD COLUMN resumes INTEGER DEFAULT 0; -- how many times the run was resumed
+    """),
 ]
+
+TERMINAL = ("succeeded", "failed", "cancelled", "lost")
+# Run columns an event may set directly (status / progress / result events carry them).
+_PROGRESS_COLUMNS = {"step": "step", "total_steps": "total_steps", "epoch": "epoch", "tokens_seen": "trained_tokens",
+                     "tokens_per_s": "tokens_per_s", "elapsed_s": "elapsed_s", "eta_s": "eta_s"}
+_STATUS_COLUMNS = ("device", "remote_job_id", "total_steps", "pid")
+_RESULT_COLUMNS = {"trained_tokens": "trained_tokens", "wall_s": "wall_s", "tokens_per_s": "tokens_per_s",
+                   "peak_rss_mb": "peak_rss_mb", "peak_gpu_mb": "peak_gpu_mb", "final_loss": "final_loss",
+                   "best_loss": "best_loss", "actual_cost_usd": "actual_cost_usd", "device": "device",
+                   "remote_job_id": "remote_job_id", "adapter_path": "output_model",
+                   "fine_tuned_model": "output_model", "steps": "step"}
+_METRIC_SKIP = {"type", "t", "step", "epoch", "tokens_seen", "openai_event_id", "metrics", "register_model"}
+
+
+def _ts(t: Any) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromtimestamp(float(t))
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+# -- rows ------------------------------------------------------------------------------------------
+def insert_run(store: Store, row: dict[str, Any]) -> None:
+    columns = list(row)
+    store.execute(f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                  [row[c] for c in columns])
+
+
+def update_run(store: Store, run_id: str, **values: Any) -> None:
+    if values:
+        sets = ", ".join(f"{k} = ?" for k in values)
+        store.execute(f"UPDATE runs SET {sets} WHERE id = ?", [*values.values(), run_id])
 
 
 def get_run(store: Store, run_id: str) -> dict[str, Any] | None:
@@ -64,5 +121,158 @@ def get_run(store: Store, run_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def list_runs(store: Store) -> list[dict[str, Any]]:
-    return store.fetch_dicts("SELECT * FROM runs ORDER BY created_at DESC")
+def find_run(store: Store, prefix: str) -> list[dict[str, Any]]:
+    """Runs whose id is ``prefix`` exactly, else those starting with it (the CLI takes short ids)."""
+    exact = get_run(store, prefix)
+    if exact:
+        return [exact]
+    return store.fetch_dicts("SELECT * FROM runs WHERE starts_with(id, ?) ORDER BY created_at DESC", [prefix])
+
+
+def list_runs(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
+    suffix = f" LIMIT {int(limit)}" if limit else ""
+    return store.fetch_dicts("SELECT * FROM runs ORDER BY created_at DESC, id DESC" + suffix)
+
+
+def active_runs(store: Store) -> list[dict[str, Any]]:
+    """Runs that have not reached an end (their process may still be alive)."""
+    marks = ", ".join(f"'{s}'" for s in TERMINAL)
+    return store.fetch_dicts(f"SELECT * FROM runs WHERE status NOT IN ({marks}) ORDER BY created_at")
+
+
+def mark_ended(store: Store, run_id: str, status: str, message: str | None,
+               last_heartbeat: float | None = None) -> bool:
+    """Close a run that did not report its own end (lost, or killed after a cancel); False when it
+    already had one (its own terminal event wins)."""
+    with store.transaction() as cur:
+        row = cur.execute("SELECT status FROM runs WHERE id = ?", [run_id]).fetchone()
+        if row is None or row[0] in TERMINAL:
+            return False
+        cur.execute("UPDATE runs SET status = ?, status_message = ?, ended_at = current_localtimestamp(), "
+                    "last_heartbeat = coalesce(?, last_heartbeat), "
+                    "wall_s = coalesce(wall_s, elapsed_s) WHERE id = ?",
+                    [status, message, _ts(last_heartbeat), run_id])
+    return True
+
+
+def prepare_resume(store: Store, run_id: str, pid: int | None = None) -> None:
+    """A run about to be continued: open again, one more resume, metrics past its checkpoint are
+    dropped when the resumed process says from where it starts (the ``resumed`` event)."""
+    store.execute("UPDATE runs SET status = 'starting', status_message = NULL, ended_at = NULL, pid = ?, "
+                  "resumes = coalesce(resumes, 0) + 1 WHERE id = ?", [pid, run_id])
+
+
+def set_heartbeat(store: Store, run_id: str, t: float) -> None:
+    store.execute("UPDATE runs SET last_heartbeat = ? WHERE id = ?", [_ts(t), run_id])
+
+
+# -- ingestion -------------------------------------------------------------------------------------
+def ingest_events(store: Store, run_id: str, read: Callable[[int], tuple[list[dict[str, Any]], int]],
+                  on_event: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Read the events after the stored offset and apply them, all in one transaction.
+
+    ``read(offset) -> (events, new_offset)`` is called inside the transaction (the store's write
+    lock is held), so two threads can never ingest the same bytes. ``on_event`` runs for every
+    event inside the transaction too (the model registry hook): if it fails, nothing is applied.
+    Returns the events applied.
+    """
+    with store.transaction() as cur:
+        row = cur.execute("SELECT events_offset FROM runs WHERE id = ?", [run_id]).fetchone()
+        if row is None:
+            return []
+        offset = int(row[0] or 0)
+        events, new_offset = read(offset)
+        if new_offset == offset:
+            return []
+        for event in events:
+            _apply(cur, run_id, event)
+            if on_event is not None:
+                on_event(event)
+        cur.execute("UPDATE runs SET events_offset = ? WHERE id = ?", [new_offset, run_id])
+    return events
+
+
+def _apply(cur: Any, run_id: str, event: dict[str, Any]) -> None:
+    kind, t = event.get("type"), event.get("t")
+    sets: dict[str, Any] = {}
+    if kind == "status":
+        status = event.get("status")
+        if isinstance(status, str) and status:
+            sets["status"] = status
+            sets["status_message"] = event.get("message")
+            if status == "running":
+                cur.execute("UPDATE runs SET started_at = coalesce(started_at, ?) WHERE id = ?", [_ts(t), run_id])
+            if status in TERMINAL:
+                sets["ended_at"] = _ts(t)
+            else:
+                sets["ended_at"] = None
+        for column in _STATUS_COLUMNS:
+            if event.get(column) is not None:
+                sets[column] = event[column]
+    elif kind == "progress":
+        for key, column in _PROGRESS_COLUMNS.items():
+            if event.get(key) is not None:
+                sets[column] = event[key]
+        sets["progress_at"] = _ts(t)
+    elif kind == "metric" and event.get("step") is not None:
+        rows = [(run_id, int(event["step"]), _number(event.get("epoch")), event.get("tokens_seen"), name, value, t)
+                for name, value in ((k, _number(v)) for k, v in event.items() if k not in _METRIC_SKIP)
+                if value is not None]
+        if rows:
+            cur.executemany("INSERT INTO run_metrics VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    elif kind == "checkpoint":
+        sets["last_checkpoint"] = event.get("path") or event.get("model_id")
+    elif kind == "resumed":
+        cur.execute("DELETE FROM run_metrics WHERE run_id = ? AND step > ?", [run_id, int(event.get("from_step") or 0)])
+        sets["step"] = int(event.get("from_step") or 0)
+    elif kind == "result":
+        for key, column in _RESULT_COLUMNS.items():
+            value = event.get(key)
+            if value is not None and not isinstance(value, (dict, list)):
+                sets[column] = value
+    if sets:
+        assignments = ", ".join(f"{c} = ?" for c in sets)
+        cur.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*sets.values(), run_id])
+
+
+# -- curves ----------------------------------------------------------------------------------------
+def metrics_df(store: Store, run_ids: list[str], names: tuple[str, ...] = ("train_loss", "eval_loss")) -> Any:
+    """Long-form metrics (run_id, step, epoch, tokens_seen, name, value) of the given runs; epoch and
+    tokens_seen are filled forward from the run's previous rows when an event lacked them."""
+    if not run_ids:
+        return store.fetch_df("SELECT run_id, step, epoch, tokens_seen, name, value FROM run_metrics WHERE false")
+    marks = ", ".join("?" for _ in run_ids)
+    name_marks = ", ".join("?" for _ in names)
+    return store.fetch_df(
+        f"""SELECT run_id, step,
+                   coalesce(epoch, last_value(epoch IGNORE NULLS) OVER w) AS epoch,
+                   coalesce(tokens_seen, last_value(tokens_seen IGNORE NULLS) OVER w) AS tokens_seen,
+                   name, value
+            FROM run_metrics WHERE run_id IN ({marks}) AND name IN ({name_marks})
+            WINDOW w AS (PARTITION BY run_id, name ORDER BY step ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            ORDER BY run_id, name, step""",
+        [*run_ids, *names],
+    )
+
+
+def metric_names(store: Store, run_id: str) -> list[str]:
+    return [r[0] for r in store.fetchall("SELECT DISTINCT name FROM run_metrics WHERE run_id = ? ORDER BY 1", [run_id])]
+
+
+def config_of(run: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return json.loads(run.get("config_json") or "{}")
+    except json.JSONDecodeError:
+        return {}
+
+
+def throughput_history(store: Store, base_model: str, device: str | None = None) -> float | None:
+    """Median tokens/s of earlier successful local runs of this model (and device): the best guess
+    for a new run's speed."""
+    params: list[Any] = [base_model]
+    where = "backend = 'local' AND status = 'succeeded' AND tokens_per_s > 0 AND base_model = ?"
+    if device:
+        where += " AND device = ?"
+        params.append(device)
+    row = store.fetchone(f"SELECT median(tokens_per_s) FROM runs WHERE {where}", params)
+    return float(row[0]) if row and row[0] else None

@@ -1,0 +1,464 @@
+"""Launching, supervising, cancelling and resuming training runs (local LoRA and OpenAI).
+
+A run is a subprocess, ``python -m core.train RUN_DIR`` (argument list, no shell, its own
+process group), that talks to the app only through its folder resultados/runs/<run_id>/
+(core/backends/base.py). The app, the only database writer, ingests the folder's events from the
+last byte offset on every poll; a run whose process is gone without a final status is marked
+``lost`` with its last heartbeat. So a run survives a page reload, a second tab and an app
+restart: the next poll finds it again.
+
+    config = TrainConfig.from_preset("cpu-demo", data="seed-study")
+    run_id = launch(store, config)                  # returns at once; the run trains in the background
+    poll(store)                                     # ingest events, detect lost runs (the page's timer)
+    cancel_run(store, run_id)                       # cancel file, grace period, then kill the group
+    resume_run(store, run_id)                       # continue from the last checkpoint
+
+With more than one CUDA device the same run starts under ``accelerate launch --multi_gpu`` (one
+process per GPU, rank 0 writes the events). The training settings are ``TrainConfig``
+(core/train_config.py), re-exported here.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets as _secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.backends.base import CANCEL_FILE, CONFIG_FILE, HEARTBEAT_FILE, LOG_FILE, read_events
+from core.config import mask_secrets
+from core.errors import UserFacingError
+from core.paths import PROJECT_ROOT, runs_dir
+from core.store import Store
+from core.store import runs as db
+from core.train_config import LOCAL_PRESETS, PRESETS, TrainConfig  # noqa: F401 - re-exported
+
+ACTIVE_POLL_S = 2.0
+_CHILDREN: dict[str, subprocess.Popen] = {}   # runs started by this process (so they are reaped)
+_CHILDREN_LOCK = threading.Lock()
+
+
+class RunNotFoundError(UserFacingError):
+    """No run has that id."""
+
+
+class RunStateError(UserFacingError):
+    """The run cannot do that now (cancel a finished run, resume a running one, ...)."""
+
+
+class LaunchError(UserFacingError):
+    """The training process could not be started."""
+
+
+@dataclass
+class DataChoice:
+    """What a run trains on, resolved by the app (the subprocess has no database)."""
+
+    path: Path                    # curated folder or training file
+    kind: str                     # curated | file
+    curated_name: str | None
+    curated_version: int | None
+    format: str
+
+
+# -- data and estimates ----------------------------------------------------------------------------
+def resolve_data(store: Store | None, config: TrainConfig) -> DataChoice:
+    """The curated dataset (name, name@vN, folder) or exported training file of ``config.data``."""
+    from core.curated import CuratedNotFoundError, read_manifest, resolve_source
+
+    path = Path(config.data).expanduser()
+    if path.is_file():
+        manifest = {}
+        with contextlib.suppress(ImportError):
+            from core.formats import read_export_manifest
+
+            manifest = read_export_manifest(path)
+        name, version = _name_version(str(manifest.get("source") or "")) if manifest.get("source") else (None, None)
+        return DataChoice(path.resolve(), "file", name, version, config.format)
+    try:
+        folder = resolve_source(config.data, store)
+    except CuratedNotFoundError:
+        raise CuratedNotFoundError(
+            f"{config.data!r} is neither a training file nor a curated dataset: give a JSONL file from page 2, "
+            "a folder with train.jsonl, or the name of a saved curation (or seed-study).") from None
+    name, version = _name_version(config.data)
+    manifest = read_manifest(folder)
+    if store is not None and version is None and not Path(config.data).expanduser().is_dir():
+        with contextlib.suppress(Exception):
+            from core.store.curation import find_curated
+
+            found = find_curated(store, name)
+            version = int(found["version"]) if found else None
+    name = str(manifest.get("name") or name)
+    version = version if version is not None else manifest.get("version")
+    return DataChoice(folder.resolve(), "curated", name, version, config.format)
+
+
+def _name_version(text: str) -> tuple[str, int | None]:
+    match = re.fullmatch(r"(.+?)@v(\d+)", text)
+    if match:
+        return match.group(1), int(match.group(2))
+    return (Path(text).name if os.sep in text else text), None
+
+
+def estimate_run(store: Store, config: TrainConfig, data: DataChoice | None = None) -> Any:
+    """The teammate's core.costs estimate for this run (an ``Estimate``), or None when it cannot be
+    made (no throughput known, OpenAI data in a local format, ...): the run then records no estimate."""
+    try:
+        from core import costs
+    except ImportError:
+        return None
+    data = data or resolve_data(store, config)
+    try:
+        if config.backend == "openai":
+            openai = config.openai or {}
+            return costs.estimate_openai(store, str(openai.get("model") or config.base_model), data.path)
+        rows = _estimate_rows(config, data)
+        rate = db.throughput_history(store, config.base_model)
+        steps_examples = config.max_steps * config.batch_size * config.grad_accum if config.max_steps else 0
+        epochs = max(1, int(round(config.epochs))) if not steps_examples else 1
+        if steps_examples:
+            rows = (rows * (steps_examples // max(len(rows), 1) + 1))[:steps_examples]
+        return costs.estimate_local(store, config.base_model, rows, config.format, epochs=epochs,
+                                    seq_len=config.max_seq_len, batch_size=config.batch_size,
+                                    hardware=None if rate else config.hardware or None, tokens_per_s=rate,
+                                    usd_per_hour=config.price_per_hour)
+    except (UserFacingError, OSError, ValueError):
+        return None
+
+
+def _estimate_rows(config: TrainConfig, data: DataChoice) -> list[dict[str, Any]]:
+    if data.kind == "curated":
+        from core.curated import read_split
+
+        rows = read_split(data.path, "train")
+    else:
+        from core.costs import read_jsonl
+
+        rows = read_jsonl(data.path)
+    return rows[: config.max_train_examples] if config.max_train_examples else rows
+
+
+# -- launching -------------------------------------------------------------------------------------
+def new_run_id(config: TrainConfig) -> str:
+    model = config.base_model if config.backend == "local" else str((config.openai or {}).get("model") or config.base_model)
+    slug = re.sub(r"[^a-z0-9]+", "-", Path(model).name.lower()).strip("-")[:24] or "model"
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}-{_secrets.token_hex(2)}"
+
+
+def _cuda_devices() -> int:
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "":
+        return 0
+    try:
+        import torch
+
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except ImportError:
+        return 0
+
+
+def train_command(run_dir: Path, config: TrainConfig, resume: bool = False) -> list[str]:
+    """The argument list of the training process: ``accelerate launch`` on several GPUs."""
+    tail = ["-m", "core.train", str(run_dir)] + (["--resume"] if resume else [])
+    gpus = _cuda_devices() if config.backend == "local" and config.multi_gpu and config.device in ("auto", "cuda") else 0
+    if gpus > 1:
+        return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(gpus),
+                "--num_machines", "1", *tail]
+    return [sys.executable, *tail]
+
+
+def _spawn(run_id: str, run_dir: Path, command: list[str], env: dict[str, str] | None) -> subprocess.Popen:
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    with open(run_dir / LOG_FILE, "ab") as log:
+        try:
+            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=full_env, stdin=subprocess.DEVNULL,
+                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as exc:
+            raise LaunchError(f"The training process could not be started ({exc.strerror or exc}).") from None
+    with _CHILDREN_LOCK:
+        _CHILDREN[run_id] = process
+    return process
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def launch(store: Store, config: TrainConfig, env: dict[str, str] | None = None,
+           estimate: Any = None) -> str:
+    """Start a run in the background and return its id (row, folder and process exist by then).
+
+    ``env`` carries secrets (OPENAI_API_KEY typed in the page) to the subprocess only; the config
+    written to the run folder and the database has every secret-looking value masked.
+    """
+    config.validate()
+    data = resolve_data(store, config)
+    config = config.for_launch(store)
+    if config.backend == "openai" and not config.openai.get("training_file") and data.kind == "file":
+        config.openai["training_file"] = str(data.path)
+    if estimate is None:
+        estimate = estimate_run(store, config, data)
+    run_id = new_run_id(config)
+    run_dir = runs_dir() / run_id
+    run_dir.mkdir(parents=True)
+    stored = mask_secrets({**config.to_dict(), "data_path": str(data.path), "curated_name": data.curated_name,
+                           "curated_version": data.curated_version})
+    _write_json(run_dir / CONFIG_FILE, stored)
+    base_model = config.base_model if config.backend == "local" else str((config.openai or {}).get("model") or config.base_model)
+    with store.transaction():
+        db.insert_run(store, {
+            "id": run_id, "backend": config.backend, "base_model": base_model, "curated_name": data.curated_name,
+            "curated_version": data.curated_version, "data_path": str(data.path), "format": config.format,
+            "config_json": json.dumps(stored, ensure_ascii=False, sort_keys=True), "status": "starting",
+            "run_dir": str(run_dir), "estimated_cost_usd": getattr(estimate, "total_cost_usd", None),
+            "estimated_wall_s": getattr(estimate, "time_s", None),
+        })
+    if estimate is not None:
+        with contextlib.suppress(Exception):
+            from core.costs import save_estimate
+
+            save_estimate(store, estimate, run_id=run_id)
+    try:
+        process = _spawn(run_id, run_dir, train_command(run_dir, config), env)
+    except LaunchError as exc:
+        db.mark_ended(store, run_id, "failed", str(exc))
+        raise
+    db.update_run(store, run_id, pid=process.pid)
+    return run_id
+
+
+# -- supervising -----------------------------------------------------------------------------------
+def process_alive(run: dict[str, Any]) -> bool:
+    """Whether the run's process (the pid the launcher recorded) still runs this run."""
+    pid = run.get("pid")
+    with _CHILDREN_LOCK:
+        child = _CHILDREN.get(run["id"])
+    if child is not None and child.pid == pid:
+        return child.poll() is None
+    if not pid:
+        # launched a moment ago by another process (its pid not stored yet): trust a fresh heartbeat
+        return heartbeat_age(run) is not None and (heartbeat_age(run) or 0) < 30
+    try:
+        import psutil
+
+        proc = psutil.Process(int(pid))
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        # the pid may have been reused by an unrelated process after a reboot
+        return str(Path(run["run_dir"]).name) in " ".join(proc.cmdline())
+    except (psutil.Error, ValueError, OSError):
+        return False
+
+
+def read_heartbeat(run: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return json.loads((Path(run["run_dir"]) / HEARTBEAT_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def heartbeat_age(run: dict[str, Any]) -> float | None:
+    beat = read_heartbeat(run)
+    return time.time() - float(beat["t"]) if beat and beat.get("t") else None
+
+
+def _register(store: Store, event: dict[str, Any]) -> None:
+    """The registry hook of ingestion: models an event carries become usable in the playground."""
+    entry = event.get("register_model")
+    if not isinstance(entry, dict):
+        return
+    if entry.get("kind") == "local-finetune" and entry.get("adapter_path"):
+        from core.registry import add_local_finetune
+
+        add_local_finetune(store, str(entry["run_id"]), str(entry["base_model"]), entry["adapter_path"],
+                           step=entry.get("step"), prompt_template=entry.get("prompt_template"),
+                           price_per_hour=entry.get("price_per_hour"))
+    elif entry.get("remote_model"):
+        from core.openai_finetune import register_model_from_event
+
+        register_model_from_event(store, event)
+
+
+def ingest_run(store: Store, run: dict[str, Any]) -> list[dict[str, Any]]:
+    """Apply the run's new events (one transaction); returns them."""
+    run_dir = Path(run["run_dir"])
+    events = db.ingest_events(store, run["id"], lambda offset: read_events(run_dir, offset),
+                              on_event=lambda event: _register(store, event))
+    beat = read_heartbeat(run)
+    if beat and beat.get("t"):
+        db.set_heartbeat(store, run["id"], float(beat["t"]))
+    return events
+
+
+def check_run(store: Store, run: dict[str, Any]) -> dict[str, Any]:
+    """Ingest one active run and mark it lost if its process died without a final status."""
+    ingest_run(store, run)
+    current = db.get_run(store, run["id"]) or run
+    if current["status"] in db.TERMINAL or process_alive(current):
+        return current
+    ingest_run(store, current)  # it may have written its last lines just before exiting
+    current = db.get_run(store, run["id"]) or current
+    if current["status"] not in db.TERMINAL:
+        beat = read_heartbeat(current)
+        when = time.strftime("%H:%M:%S", time.localtime(float(beat["t"]))) if beat and beat.get("t") else None
+        cancelled = (Path(current["run_dir"]) / CANCEL_FILE).exists()
+        message = ("Stopped by the user; the process was ended before it reported (saved checkpoints are kept)."
+                   if cancelled else
+                   "The training process stopped without reporting an end"
+                   + (f" (last heartbeat at {when})" if when else " (it never sent a heartbeat)")
+                   + "; see output.log, and resume it from its last checkpoint if it has one.")
+        db.mark_ended(store, current["id"], "cancelled" if cancelled else "lost", message,
+                      float(beat["t"]) if beat and beat.get("t") else None)
+        current = db.get_run(store, run["id"]) or current
+    with _CHILDREN_LOCK:
+        _CHILDREN.pop(run["id"], None)
+    return current
+
+
+def poll(store: Store) -> list[dict[str, Any]]:
+    """One supervision pass over every run that has not ended; returns them as they are now."""
+    return [check_run(store, run) for run in db.active_runs(store)]
+
+
+_SUPERVISORS: dict[int, threading.Thread] = {}
+
+
+def start_supervisor(store: Store, interval: float = ACTIVE_POLL_S) -> threading.Thread:
+    """A daemon thread that polls while the app runs (idempotent per store): runs are ingested and
+    their models registered even when nobody looks at the training page."""
+    thread = _SUPERVISORS.get(id(store))
+    if thread is not None and thread.is_alive():
+        return thread
+
+    def loop() -> None:
+        while True:
+            with contextlib.suppress(Exception):  # a failed pass is retried; the page shows errors
+                poll(store)
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, daemon=True, name="run-supervisor")
+    thread.start()
+    _SUPERVISORS[id(store)] = thread
+    return thread
+
+
+def get_run(store: Store, run_id: str) -> dict[str, Any]:
+    found = db.find_run(store, run_id)
+    if not found:
+        raise RunNotFoundError(f"There is no run {run_id!r}; `python -m core runs` lists them.")
+    if len(found) > 1:
+        raise RunNotFoundError(f"{run_id!r} matches {len(found)} runs; give more of the id.")
+    return found[0]
+
+
+# -- cancel and resume -----------------------------------------------------------------------------
+def _signal_group(run: dict[str, Any], sig: int) -> None:
+    if run.get("pid") and process_alive(run):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(int(run["pid"]), sig)
+
+
+def _wait_end(store: Store, run_id: str, seconds: float) -> dict[str, Any]:
+    end = time.time() + seconds
+    while True:
+        run = check_run(store, db.get_run(store, run_id) or {"id": run_id})
+        if run["status"] in db.TERMINAL or not process_alive(run) or time.time() >= end:
+            return run
+        time.sleep(0.25)
+
+
+def cancel_run(store: Store, run_id: str, grace_s: float | None = None, wait: bool = True) -> dict[str, Any]:
+    """Ask the run to stop (cancel file); after ``grace_s`` end its whole process group (SIGTERM,
+    then SIGKILL). ``wait=False`` returns at once and escalates in a background thread (the page)."""
+    run = get_run(store, run_id)
+    if run["status"] in db.TERMINAL:
+        raise RunStateError(f"Run {run['id']} has already ended ({run['status']}).")
+    (Path(run["run_dir"]) / CANCEL_FILE).touch()
+    grace = grace_s if grace_s is not None else float(db.config_of(run).get("grace_s") or 20.0)
+
+    def escalate() -> dict[str, Any]:
+        current = _wait_end(store, run["id"], grace)
+        if process_alive(current):
+            _signal_group(current, signal.SIGTERM)
+            current = _wait_end(store, run["id"], 5.0)
+        if process_alive(current):
+            _signal_group(current, signal.SIGKILL)
+            current = _wait_end(store, run["id"], 5.0)
+        return check_run(store, current)
+
+    if wait:
+        return escalate()
+    threading.Thread(target=escalate, daemon=True, name=f"cancel-{run['id']}").start()
+    return run
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The newest complete checkpoint folder (checkpoints/step-NNNNNN with its state file)."""
+    folder = Path(run_dir) / "checkpoints"
+    done = [p for p in folder.glob("step-*") if (p / "trainer_state.json").exists()] if folder.is_dir() else []
+    return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
+
+
+def resume_run(store: Store, run_id: str, env: dict[str, str] | None = None) -> str:
+    """Continue a run: a local one from its last checkpoint, an OpenAI one by re-attaching to its
+    job (the backend resumes a paused job)."""
+    run = get_run(store, run_id)
+    if run["status"] not in db.TERMINAL and process_alive(run):
+        raise RunStateError(f"Run {run['id']} is still running.")
+    if run["status"] == "succeeded":
+        raise RunStateError(f"Run {run['id']} has already finished; launch a new run to train more.")
+    run_dir = Path(run["run_dir"])
+    config = TrainConfig.from_run_config(db.config_of(run))
+    if run["backend"] == "local" and latest_checkpoint(run_dir) is None:
+        raise RunStateError(f"Run {run['id']} saved no checkpoint to resume from; launch it again instead.")
+    (run_dir / CANCEL_FILE).unlink(missing_ok=True)
+    db.prepare_resume(store, run["id"])
+    try:
+        process = _spawn(run["id"], run_dir, train_command(run_dir, config, resume=True), env)
+    except LaunchError as exc:
+        db.mark_ended(store, run["id"], "failed", str(exc))
+        raise
+    db.update_run(store, run["id"], pid=process.pid)
+    return run["id"]
+
+
+def follow(store: Store, run_id: str, on_update: Callable[[dict[str, Any]], None],
+           interval: float = 1.0) -> dict[str, Any]:
+    """Poll one run until it ends, calling ``on_update`` with its row each time (the CLI's progress
+    bar). Ctrl-C cancels the run (and waits for it to stop) before re-raising."""
+    try:
+        while True:
+            run = check_run(store, db.get_run(store, run_id) or {"id": run_id})
+            on_update(run)
+            if run["status"] in db.TERMINAL:
+                return run
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        with contextlib.suppress(UserFacingError):
+            cancel_run(store, run_id)
+        raise
+
+
+def run_log_tail(run: dict[str, Any], lines: int = 40) -> str:
+    path = Path(run["run_dir"]) / LOG_FILE
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 64_000))
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
