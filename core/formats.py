@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from core.config import ConfigBase, option
 from core.errors import UserFacingError
 
@@ -260,148 +258,6 @@ def answer_of(record: dict[str, Any], fmt: str) -> str:
     return str(record["completion"])
 
 
-# -- token statistics --------------------------------------------------------------------------
-def tokenizer_for_format(fmt: str, local_spec: str = DEFAULT_LOCAL_MODEL,
-                         openai_encoding: str = DEFAULT_OPENAI_ENCODING) -> str:
-    """The counter name (core.tokens.get_counter) that reads ``fmt``'s text."""
-    return openai_encoding if check_format(fmt) in OPENAI_FORMATS else (
-        local_spec if local_spec == "smollm2" else f"hf:{local_spec}")
-
-
-def openai_chat_counts(records: Sequence[dict[str, Any]], encoding: str = DEFAULT_OPENAI_ENCODING) -> np.ndarray:
-    """The cookbook's per-example count for many chat records, batched through one counter."""
-    from core.costs import openai_batch_tokens
-
-    return openai_batch_tokens([r["messages"] for r in records], encoding)
-
-
-@dataclass
-class FormatStats:
-    """Tokens per example of one format, next to the raw title + content tokens."""
-
-    fmt: str
-    tokenizer: str
-    counts: list[int]
-    raw_counts: list[int]
-
-    def _q(self, q: float) -> float:
-        return float(np.percentile(self.counts, q)) if self.counts else 0.0
-
-    @property
-    def n(self) -> int:
-        return len(self.counts)
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.counts)) if self.counts else 0.0
-
-    @property
-    def p50(self) -> float:
-        return self._q(50)
-
-    @property
-    def p95(self) -> float:
-        return self._q(95)
-
-    @property
-    def max(self) -> int:
-        return int(max(self.counts)) if self.counts else 0
-
-    @property
-    def total(self) -> int:
-        return int(sum(self.counts))
-
-    @property
-    def raw_mean(self) -> float:
-        return float(np.mean(self.raw_counts)) if self.raw_counts else 0.0
-
-    @property
-    def overhead_mean(self) -> float:
-        """Tokens the format adds to each example on average (framing, prompts, system text)."""
-        return self.mean - self.raw_mean
-
-    @property
-    def overhead_pct(self) -> float:
-        return 100.0 * self.overhead_mean / self.raw_mean if self.raw_mean else 0.0
-
-    def over(self, limit: int) -> list[int]:
-        """0-based indices of the examples longer than ``limit`` tokens."""
-        return [i for i, c in enumerate(self.counts) if c > limit]
-
-    def as_row(self) -> dict[str, Any]:
-        return {"format": self.fmt, "tokenizer": self.tokenizer, "examples": self.n, "mean": round(self.mean, 1),
-                "p50": self.p50, "p95": round(self.p95, 1), "max": self.max, "total": self.total,
-                "raw_mean": round(self.raw_mean, 1), "overhead_mean": round(self.overhead_mean, 1),
-                "overhead_pct": round(self.overhead_pct, 1)}
-
-
-def format_stats(rows: Sequence[dict[str, Any]], fmt: str, template: TemplateConfig | None = None,
-                 local_spec: str = DEFAULT_LOCAL_MODEL, openai_encoding: str = DEFAULT_OPENAI_ENCODING) -> FormatStats:
-    """Token counts of every row in ``fmt`` with the tokenizer that will read it."""
-    from core.tokens import get_counter
-
-    template = template or get_preset(DEFAULT_PRESET)
-    name = tokenizer_for_format(fmt, local_spec, openai_encoding)
-    counter = get_counter(name)
-    titles = counter.count([r["title"] for r in rows])
-    contents = counter.count([r["content"] for r in rows])
-    raw = (titles + contents).tolist()
-    records = to_records(rows, fmt, template, local_spec)
-    if fmt == "openai-chat":
-        counts = openai_chat_counts(records, openai_encoding).tolist()
-    else:
-        counts = counter.count([render_text(r, fmt, template, local_spec) for r in records]).tolist()
-    return FormatStats(fmt=fmt, tokenizer=name, counts=[int(c) for c in counts], raw_counts=[int(c) for c in raw])
-
-
-def all_format_stats(rows: Sequence[dict[str, Any]], template: TemplateConfig | None = None,
-                     local_spec: str = DEFAULT_LOCAL_MODEL,
-                     openai_encoding: str = DEFAULT_OPENAI_ENCODING) -> dict[str, FormatStats]:
-    return {fmt: format_stats(rows, fmt, template, local_spec, openai_encoding) for fmt in FORMATS}
-
-
-@dataclass
-class ContextTarget:
-    """A model whose context (or training sequence length) an example must fit into."""
-
-    name: str
-    fmt: str
-    limit: int
-    note: str = ""
-
-
-def local_context_limit(spec: str) -> int | None:
-    """The local model's maximum positions (from its config), or None when unknown."""
-    try:
-        from transformers import AutoConfig
-
-        from core.bundled import resolve_model_path
-
-        config = AutoConfig.from_pretrained(resolve_model_path(spec))
-    except (OSError, ValueError):
-        return None
-    value = getattr(config, "max_position_embeddings", None)
-    return int(value) if value else None
-
-
-def context_report(stats: dict[str, FormatStats], targets: Sequence[ContextTarget],
-                   show: int = 20) -> list[dict[str, Any]]:
-    """Per target: how many examples exceed its limit, how many tokens would be cut, which ones."""
-    report = []
-    for target in targets:
-        fmt_stats = stats.get(target.fmt)
-        if fmt_stats is None:
-            continue
-        over = fmt_stats.over(target.limit)
-        report.append({
-            "target": target.name, "format": target.fmt, "limit": target.limit, "exceeding": len(over),
-            "tokens_cut": int(sum(fmt_stats.counts[i] - target.limit for i in over)),
-            "examples": ", ".join(str(i + 1) for i in over[:show]) + (" …" if len(over) > show else ""),
-            "note": target.note,
-        })
-    return report
-
-
 # -- export ------------------------------------------------------------------------------------
 @dataclass
 class ExportResult:
@@ -451,6 +307,8 @@ def export_training_file(rows: Sequence[dict[str, Any]], fmt: str, template: Tem
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+    from core.format_stats import format_stats
+
     stats = format_stats(rows, fmt, template, local, openai_encoding)
     manifest = {
         "file": out.name, "format": fmt, "source": source, "split": split, "template": template.to_dict(),

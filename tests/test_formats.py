@@ -7,16 +7,14 @@ import json
 import pytest
 
 from core.config import ConfigError
+from core.format_stats import ContextTarget, context_report, format_stats
 from core.formats import (
     FORMATS,
     PRESETS,
-    ContextTarget,
     TemplateConfig,
     TemplateError,
     answer_of,
-    context_report,
     export_training_file,
-    format_stats,
     get_preset,
     manifest_path_for,
     read_export_manifest,
@@ -196,7 +194,7 @@ def test_chat_template_counts_equal_the_hf_tokenizer(seed_rows, tiny_model_dir) 
 
 
 def test_stats_summary_and_context_report() -> None:
-    from core.formats import FormatStats
+    from core.format_stats import FormatStats
 
     stats = FormatStats(fmt="alpaca", tokenizer="x", counts=[10, 20, 30, 40, 500], raw_counts=[5, 15, 25, 35, 495])
     assert (stats.mean, stats.p50, stats.max, stats.total) == (120.0, 30.0, 500, 600)

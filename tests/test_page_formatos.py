@@ -1,0 +1,121 @@
+"""AppTest of page 2: the seed split in every format side by side, switching formats, editing a
+template, stepping through examples, validation, estimates, price edits and export. The local
+model is the tiny test model (its tokenizer and ChatML template)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "2_formatos.py")
+TITLE_0 = "France: The Beautiful Cookbook- Authentic Recipes from the Regions of France"
+
+
+@pytest.fixture
+def app(tiny_model_dir, monkeypatch, tmp_path) -> AppTest:
+    import streamlit as st
+
+    monkeypatch.setenv("FTDASH_DATA", str(tmp_path / "dados"))  # exports land here, not in the repo
+    st.cache_resource.clear()  # the page's Store is cached per process: open this test's database
+    st.cache_data.clear()
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.session_state["lang"] = "en"
+    at.session_state["formatos_local_model"] = str(tiny_model_dir)
+    return at.run()
+
+
+def codes(at: AppTest) -> list[str]:
+    """The five rendered texts, in FORMATS order (JSONL records and commands are other code blocks)."""
+    return [c.value for c in at.code if c.language in (None, "", "plaintext")][:5]
+
+
+def test_every_format_side_by_side(app) -> None:
+    assert not app.exception
+    assert app.title[0].value == "Training formats side by side"
+    texts = codes(app)
+    row = json.loads((ROOT / "dados" / "seed" / "train.jsonl").open(encoding="utf-8").readline())
+    assert row["title"] == TITLE_0
+    assert texts[0] == f"<|im_start|>user<|im_sep|>{TITLE_0}<|im_end|><|im_start|>assistant<|im_sep|>{row['content']}<|im_end|>"
+    assert texts[1].startswith("Below is an instruction that describes a task.") and texts[1].endswith(row["content"])
+    chatml = f"<|im_start|>user\n{TITLE_0}<|im_end|>\n<|im_start|>assistant\n{row['content']}<|im_end|>\n"
+    assert texts[2] == texts[3] == chatml.rstrip("\n")  # st.code trims the last newline...
+    app.toggle(key="formatos_breaks").set_value(True).run()
+    assert codes(app)[3] == chatml.replace("\n", "↵\n").rstrip("\n")  # ...which the marks make visible
+    assert texts[4] == TITLE_0 + row["content"]
+    assert any("tokens (o200k_base)" in c.value for c in app.caption)
+
+
+def test_switching_formats_updates_validation_and_estimate(app) -> None:
+    assert any("OpenAI chat: 1500 examples, no errors" in s.value for s in app.success)
+    assert any(m.label == "Billable tokens" for m in app.metric)
+    app.radio(key="formatos_format").set_value("alpaca").run()
+    assert not app.exception
+    assert any("Alpaca: 1500 examples, no errors" in s.value for s in app.success)
+    assert not any(m.label == "Billable tokens" for m in app.metric)
+    # No calibration yet: the estimate says what to do, in one sentence.
+    assert any("run a calibration" in i.value for i in app.info)
+    app.radio(key="formatos_tp_source").set_value("manual").run()
+    assert any(m.label == "Time" for m in app.metric)
+
+
+def test_editing_the_template_changes_every_format(app) -> None:
+    app.text_input(key="formatos_user").set_value("Describe the product: {title}").run()
+    app.text_area(key="formatos_system").set_value("You write book blurbs.").run()
+    assert not app.exception
+    texts = codes(app)
+    assert f"<|im_start|>user<|im_sep|>Describe the product: {TITLE_0}" in texts[0]
+    assert "### Instruction:\nYou write book blurbs.\n\n### Input:\nDescribe the product:" in texts[1]
+    assert texts[3].startswith("<|im_start|>system\nYou write book blurbs.<|im_end|>")
+    # A bad template is one sentence, not a traceback.
+    app.text_input(key="formatos_user").set_value("Describe {author}").run()
+    assert not app.exception and "{author}" in app.error[0].value
+
+
+def test_presets_and_stepping_through_examples(app, seed_rows) -> None:
+    app.selectbox(key="formatos_preset").set_value("seed-completion").run()
+    assert app.text_input(key="formatos_user").value == "{title} ->"
+    assert codes(app)[4].endswith(" STOPSTOP")
+    app.button(key="formatos_next").click().run()
+    assert app.number_input(key="formatos_example").value == 2
+    assert codes(app)[4].startswith(seed_rows["train"][1]["title"] + " ->")
+    app.button(key="formatos_prev").click().run()
+    app.button(key="formatos_prev").click().run()
+    assert app.number_input(key="formatos_example").value == 1
+
+
+def test_export_writes_under_dados_export(app, tmp_path) -> None:
+    app.radio(key="formatos_format").set_value("sharegpt").run()
+    app.button(key="formatos_export").click().run()
+    assert not app.exception
+    exported = tmp_path / "dados" / "export" / "seed-study_sharegpt_train.jsonl"
+    assert exported.is_file() and len(exported.read_text(encoding="utf-8").splitlines()) == 1500
+    manifest = json.loads((tmp_path / "dados" / "export" / "seed-study_sharegpt_train.manifest.json").read_text())
+    assert manifest["format"] == "sharegpt" and manifest["examples"] == 1500
+    assert any("Wrote" in s.value for s in app.success)
+
+
+def test_prices_are_saved_and_estimates_kept(app) -> None:
+    from core.costs import get_price
+
+    app.button(key="formatos_save_prices").click().run()
+    assert any("4 prices saved" in s.value for s in app.success)
+    store = _store()
+    assert get_price(store, "gpt-4o-mini").training == 3.0
+    app.button(key="formatos_save_estimate_openai").click().run()
+    assert any("Kept as estimate #1" in s.value for s in app.success)
+    assert store.fetchone("SELECT count(*) FROM estimates")[0] == 1
+
+
+def test_portuguese(app) -> None:
+    app.session_state["lang"] = "pt"
+    app.run()
+    assert not app.exception and app.title[0].value == "Formatos de treinamento lado a lado"
+
+
+def _store():
+    from ui.common import get_store
+
+    return get_store()
