@@ -23,7 +23,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "playground.example": ("Test example #", "Exemplo de teste nº"),
     "playground.example_help": ("Row of the test split (0-based).", "Linha do split de teste (a partir de 0)."),
-    "playground.random_example": ("Random example", "Exemplo aleatório"),
+    "playground.random_example": ("Random", "Sortear"),
     "playground.reference": ("Reference answer (the dataset's content)", "Resposta de referência (o conteúdo do dataset)"),
     "playground.example_title": ("Title (sent as the prompt)", "Título (enviado como prompt)"),
     "playground.models": ("Models (2 to 4)", "Modelos (2 a 4)"),
@@ -67,6 +67,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "playground.tokens": ("tokens in → out", "tokens entrada → saída"),
     "playground.cost": ("cost", "custo"),
     "playground.no_price": ("no price", "sem preço"),
+    "playground.price_tokens": ("${pin} / ${pout} per 1M tokens in / out", "US${pin} / US${pout} por 1M tokens entrada / saída"),
+    "playground.price_hour": ("${price} per hour", "US${price} por hora"),
     "playground.metrics_line": (
         "first token {first} · total {total} · {tin} → {tout} tokens · {cost}",
         "primeiro token {first} · total {total} · {tin} → {tout} tokens · {cost}",
@@ -128,8 +130,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "playground.col_rating": ("Rating", "Rating"),
     "playground.col_ci": ("95% interval", "Intervalo de 95%"),
     "playground.col_games": ("Votes", "Votos"),
-    "playground.col_wins": ("Wins", "Vitórias"),
-    "playground.col_ties": ("Ties / both bad", "Empates / ambos ruins"),
-    "playground.col_losses": ("Losses", "Derrotas"),
-    "playground.votes_total": ("{count} votes", "{count} votos"),
+    "playground.col_wtl": ("Won / tied / lost", "Vitórias / empates / derrotas"),
+    "playground.votes_total": (
+        "Votes: {count}. A tie and “both bad” count as half a win each; intervals need at least {min_games} votes "
+        "per model.",
+        "Votos: {count}. Empate e “ambos ruins” contam meia vitória para cada lado; os intervalos exigem pelo "
+        "menos {min_games} votos por modelo.",
+    ),
 }

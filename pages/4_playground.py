@@ -53,10 +53,13 @@ def model_label(model_id: str) -> str:
 
 def price_text(model: dict[str, Any]) -> str:
     if model["kind"] in LOCAL_KINDS:
-        return "-" if model["price_per_hour"] is None else f"${model['price_per_hour']:g}/h"
+        if model["price_per_hour"] is None:
+            return tr("playground.no_price")
+        return tr("playground.price_hour", price=f"{model['price_per_hour']:g}")
     if model["price_input_per_m"] is None and model["price_output_per_m"] is None:
         return tr("playground.no_price")
-    return f"${model['price_input_per_m'] or 0:g} / ${model['price_output_per_m'] or 0:g} · 1M tokens"
+    return tr("playground.price_tokens", pin=f"{model['price_input_per_m'] or 0:g}",
+              pout=f"{model['price_output_per_m'] or 0:g}")
 
 
 # -- the prompt: typed, or a test example with its reference --------------------------------------
@@ -78,7 +81,7 @@ def prompt_section() -> tuple[str, dict[str, Any]]:
                               placeholder=tr("playground.prompt_placeholder"))
         return prompt.strip(), {}
     datasets = ["seed-study"] + [f"{c['name']}@v{c['version']}" for c in list_curated(store)]
-    left, middle, right = st.columns([3, 2, 1], vertical_alignment="bottom")
+    left, middle, right = st.columns([4, 3, 1], vertical_alignment="bottom")
     dataset = left.selectbox(tr("playground.dataset"), datasets, key="pg_dataset", help=tr("playground.dataset_help"))
     try:
         folder = resolve_source(dataset, store)
@@ -237,6 +240,7 @@ def side_by_side(prompt: str, meta: dict[str, Any]) -> None:
 
 
 # -- blind arena ------------------------------------------------------------------------------------
+MIN_GAMES_FOR_CI = 5
 VOTE_LABELS = {"a": "vote_left", "b": "vote_right", "tie": "vote_tie", "both_bad": "vote_both_bad"}
 VOTE_ICONS = {"a": ":material/arrow_back:", "b": ":material/arrow_forward:", "tie": ":material/drag_handle:",
               "both_bad": ":material/thumb_down:"}
@@ -265,20 +269,23 @@ def leaderboard_section() -> None:
         st.caption(tr("playground.leaderboard_empty"))
         return
     board = _leaderboard(len(votes), int(votes[-1]["id"]))
-    st.caption(tr("playground.votes_total", count=len(votes)))
+    st.caption(tr("playground.votes_total", count=len(votes), min_games=MIN_GAMES_FOR_CI))
     names = [MODELS[r["model_id"]]["display_name"] if r["model_id"] in MODELS else r["model_id"] for r in board]
     table = [{tr("playground.col_rank"): r["rank"], tr("playground.col_model"): name,
               tr("playground.col_rating"): round(r["rating"]),
-              tr("playground.col_ci"): f"{r['ci_low']:.0f} – {r['ci_high']:.0f}",
-              tr("playground.col_games"): r["games"], tr("playground.col_wins"): r["wins"],
-              tr("playground.col_ties"): r["ties"], tr("playground.col_losses"): r["losses"]}
+              # A bootstrap of a handful of votes gives a falsely narrow interval: show none.
+              tr("playground.col_ci"): f"{r['ci_low']:.0f} – {r['ci_high']:.0f}" if r["games"] >= MIN_GAMES_FOR_CI else "—",
+              tr("playground.col_games"): r["games"],
+              tr("playground.col_wtl"): f"{r['wins']} / {r['ties']} / {r['losses']}"}
              for r, name in zip(board, names)]
     left, right = st.columns([3, 2])
     left.dataframe(table, hide_index=True, width="stretch", key="pg_leaderboard_table")
+    shown = [r["games"] >= MIN_GAMES_FOR_CI for r in board]
     figure = go.Figure(go.Scatter(
-        x=[r["rating"] for r in board], y=names, mode="markers",
-        error_x={"type": "data", "symmetric": False, "array": [r["ci_high"] - r["rating"] for r in board],
-                 "arrayminus": [r["rating"] - r["ci_low"] for r in board]}))
+        x=[r["rating"] for r in board], y=names, mode="markers", marker={"size": 11},
+        error_x={"type": "data", "symmetric": False,
+                 "array": [r["ci_high"] - r["rating"] if ok else 0 for r, ok in zip(board, shown)],
+                 "arrayminus": [r["rating"] - r["ci_low"] if ok else 0 for r, ok in zip(board, shown)]}))
     figure.update_layout(height=80 + 40 * len(board), margin={"l": 10, "r": 10, "t": 10, "b": 30},
                          yaxis={"autorange": "reversed"}, xaxis_title=tr("playground.col_rating"))
     right.plotly_chart(figure, key="pg_leaderboard_chart", width="stretch")
