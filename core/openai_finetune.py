@@ -41,6 +41,13 @@ METRIC_NAMES = {
     "full_valid_mean_token_accuracy": "full_eval_mean_token_accuracy",
 }
 NOT_METRICS = {"step", "total_steps", "epoch", "elapsed_tokens", "timestamp"}
+OPENAI_FORMATS = ("openai-chat",)
+# Top-level keys of a run's config.json an OpenAI run understands, in order of preference.
+_TOP_LEVEL = (("training_file", "training_file"), ("data_path", "training_file"), ("train_file", "training_file"),
+              ("validation_file", "validation_file"), ("eval_file", "validation_file"),
+              ("model", "model"), ("base_model", "model"), ("prompt_template", "prompt_template"),
+              ("template", "prompt_template"), ("base_url", "base_url"),
+              ("max_train_examples", "max_train_examples"))
 
 
 def _auto_or(value: Any, cast: type, low: float, high: float) -> bool:
@@ -58,8 +65,9 @@ class OpenAITrainConfig(ConfigBase):
     """What an OpenAI fine-tune needs; built by the page or the CLI, stored (no key) in config.json."""
 
     model: str = option("gpt-4o-mini-2024-07-18", "The OpenAI base model to fine-tune (from the price table).")
-    training_file: str = option("", "The training file in OpenAI chat JSONL format (written by page 2 / "
-                                    "`python -m core formats`).")
+    training_file: str = option("", "The training file in OpenAI chat JSONL format (exported on page 2), or a "
+                                    "curated dataset folder, whose train split is written in that format with "
+                                    "the prompt template.")
     validation_file: str | None = option(None, "An optional validation file in the same format: OpenAI reports "
                                                "valid_loss on it while training.")
     suffix: str | None = option(None, "Up to 64 characters added to the fine-tuned model's name "
@@ -70,7 +78,7 @@ class OpenAITrainConfig(ConfigBase):
     batch_size: int | str = option("auto", "Examples per batch: 'auto' or a number from 1 to 256.")
     learning_rate_multiplier: float | str = option("auto", "Scale of the learning rate: 'auto' or a number above 0 "
                                                            "(the seed study used 1.8).")
-    format: str = option("openai-chat", "Training format of the files (checked before upload).")
+    format: str = option("openai-chat", "Training format of the files: OpenAI chat JSONL (checked before upload).")
     base_url: str | None = option(None, "Another OpenAI-compatible API base URL; empty uses OPENAI_BASE_URL or "
                                         "api.openai.com.")
     poll_interval_s: float = option(10.0, "Seconds between two looks at the job's status, events and checkpoints.")
@@ -84,14 +92,19 @@ class OpenAITrainConfig(ConfigBase):
     price_output_per_m: float | None = option(None, "USD per 1M output tokens of the fine-tuned model.")
     prompt_template: dict[str, Any] | None = option(None, "The system/user/assistant template used to build the "
                                                           "training file (the playground reuses it).")
+    max_train_examples: int | None = option(None, "With a curated dataset: send only its first N training "
+                                                  "examples (empty or 0 = all of them).")
 
     def validate(self) -> None:
         self.check(bool(self.model and self.model.strip()), "model", "must name an OpenAI model")
+        self.check(self.format in OPENAI_FORMATS, "format", f"must be one of {', '.join(OPENAI_FORMATS)}")
         self.check(self.suffix is None or len(self.suffix) <= 64, "suffix", "must be at most 64 characters")
         self.check(_auto_or(self.n_epochs, int, 1, 50), "n_epochs", "must be 'auto' or a whole number from 1 to 50")
         self.check(_auto_or(self.batch_size, int, 1, 256), "batch_size", "must be 'auto' or a whole number 1-256")
         self.check(_auto_or(self.learning_rate_multiplier, float, 1e-6, 100), "learning_rate_multiplier",
                    "must be 'auto' or a number above 0")
+        self.check(self.max_train_examples is None or self.max_train_examples >= 0, "max_train_examples",
+                   "must be 0 (all) or more")
         self.check(self.poll_interval_s > 0, "poll_interval_s", "must be above 0")
         for name in ("price_training_per_m", "price_input_per_m", "price_output_per_m"):
             value = getattr(self, name)
@@ -106,23 +119,30 @@ class OpenAITrainConfig(ConfigBase):
 
     @classmethod
     def from_run_config(cls, config: dict[str, Any]) -> OpenAITrainConfig:
-        """From a run's config.json: an ``openai`` section wins over top-level keys of the same name;
-        the launcher's generic names (base_model, data_path, ...) are understood too."""
-        names = {f for f in cls.__dataclass_fields__}
-        aliases = {"base_model": "model", "data_path": "training_file", "train_file": "training_file",
-                   "eval_file": "validation_file", "valid_file": "validation_file"}
+        """From a run's config.json: the ``openai`` section, completed by the top-level keys that mean
+        the same for any run (the data the launcher resolved, the template, the model as a fallback);
+        other top-level keys (the local seed, a local format, ...) belong to the local backend."""
+        names = set(cls.__dataclass_fields__)
         merged: dict[str, Any] = {}
-        for source in (config, config.get("openai") or {}):
-            for key, value in source.items():
-                name = aliases.get(key, key)
-                if name in names and (value is not None or name not in merged):
-                    merged[name] = value
+        for key, name in _TOP_LEVEL:
+            if name not in merged and not _blank(config.get(key)):
+                merged[name] = config[key]
+        if config.get("format") in OPENAI_FORMATS:
+            merged["format"] = config["format"]
+        for key, value in (config.get("openai") or {}).items():
+            name = dict(_TOP_LEVEL).get(key, key) if key not in names else key
+            if name in names and not _blank(value):
+                merged[name] = value
         prices = config.get("prices") or {}
         for ours, theirs in (("price_training_per_m", "training"), ("price_input_per_m", "input"),
                              ("price_output_per_m", "output")):
             if merged.get(ours) is None and prices.get(theirs) is not None:
                 merged[ours] = prices[theirs]
         return cls.from_dict(merged)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == {}
 
 
 def fill_prices(config: OpenAITrainConfig, store: Any) -> OpenAITrainConfig:

@@ -10,7 +10,8 @@ POST/GET /v1/fine_tuning/jobs, GET /v1/fine_tuning/jobs/{id}, POST .../{cancel,p
 GET .../events and .../checkpoints (newest first, cursor pages with ``after``/``limit``/``has_more``),
 POST /v1/chat/completions (JSON or SSE with ``stream_options.include_usage``), GET /v1/models.
 
-Scripting (all fast: a whole job takes a few hundred milliseconds):
+Scripting (all fast: a job moves one step per poll of its status, so it takes a few hundred
+milliseconds at the tests' poll interval, and no phase is ever skipped on a loaded machine):
     fake.plan = JobPlan(outcome="failed", error_message="...")   # what the next jobs do
     fake.fail("POST", "/fine_tuning/jobs", 429, times=2)           # 429 twice, then normal
     fake.block_training()                                          # 403 training_not_available
@@ -43,13 +44,14 @@ BASE_MODELS = ("gpt-4o-mini-2024-07-18", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nan
 
 @dataclass
 class JobPlan:
-    """What a fine-tuning job created on the fake does, phase by phase (seconds of job time)."""
+    """What a fine-tuning job created on the fake does. Its clock is the client's polling: every
+    GET of the job moves it one tick (validating_files -> queued -> running, ``steps_per_poll``
+    steps a tick -> the end), so a test sees every phase however loaded the machine is, and a job
+    takes as long as a handful of polls."""
 
     outcome: str = "succeeded"          # succeeded | failed
-    validating_s: float = 0.04
-    queued_s: float = 0.04
-    running_s: float = 0.2
     steps: int = 6                      # total steps over all epochs
+    steps_per_poll: int = 1
     n_epochs: int = 3                   # used when the request says "auto"
     fail_at_step: int = 3               # outcome "failed": steps done before the failure
     fail_while_validating: bool = False  # outcome "failed": the file check fails instead
@@ -100,8 +102,8 @@ class _Job:
         self.lr = hyper.get("learning_rate_multiplier", "auto")
         self.lr = 1.8 if self.lr in (None, "auto") else float(self.lr)
         self.created = time.time()
-        self.paused_at: float | None = None
-        self.paused_total = 0.0
+        self.ticks = 0
+        self.paused = False
         self.final: str | None = None      # cancelled, set from outside
         self.events: list[dict[str, Any]] = []
         self.checkpoints: list[dict[str, Any]] = []
@@ -114,9 +116,11 @@ class _Job:
         self.model_name = f"ft:{request['model']}:fake-org:{suffix}:{job_id[-8:]}".replace("::", ":")
         self._event("info", "Validating training file: " + request["training_file"])
 
-    def job_time(self) -> float:
-        now = self.paused_at if self.paused_at is not None else time.time()
-        return now - self.created - self.paused_total
+    def tick(self) -> None:
+        """One poll of the job: it moves on unless it is paused or over."""
+        if not self.paused and self.final is None:
+            self.ticks += 1
+            self.advance()
 
     def _event(self, level: str, message: str, data: dict[str, Any] | None = None) -> None:
         self.events.append({
@@ -126,28 +130,28 @@ class _Job:
         })
 
     def advance(self) -> None:
-        """Bring the job up to its current job time, creating events and checkpoints once."""
-        if self.status in ("succeeded", "failed", "cancelled") or self.paused_at is not None:
+        """Bring the job up to its tick count, creating events and checkpoints once."""
+        if self.status in ("succeeded", "failed", "cancelled") or self.final is not None:
             return
-        p, t = self.plan, self.job_time()
-        if t >= p.validating_s and self.status == "validating_files":
+        p, t = self.plan, self.ticks
+        if t >= 1 and self.status == "validating_files":
             if p.outcome == "failed" and p.fail_while_validating:
                 return self._fail()
             self.status = "queued"
             self._event("info", "Files validated, moving job to queued state")
-        if t >= p.validating_s + p.queued_s and self.status == "queued":
+        if t >= 2 and self.status == "queued":
             self.status = "running"
             self._event("info", "Fine-tuning job started")
+            return
         if self.status != "running":
             return
-        due = int(min(1.0, (t - p.validating_s - p.queued_s) / p.running_s) * p.steps)
-        while self.steps_done < due:
-            if p.outcome == "failed" and self.steps_done >= p.fail_at_step:
-                return self._fail()
+        if self.steps_done >= p.steps:
+            return self._succeed()
+        if p.outcome == "failed" and self.steps_done >= p.fail_at_step:
+            return self._fail()
+        for _ in range(min(p.steps_per_poll, p.steps - self.steps_done)):
             self.steps_done += 1
             self._step(self.steps_done)
-        if self.steps_done >= p.steps:
-            self._succeed()
 
     def _metrics(self, step: int) -> dict[str, float]:
         return {"train_loss": round(2.0 * 0.9 ** step, 4), "train_mean_token_accuracy": round(0.5 + 0.04 * step, 4)}
@@ -190,8 +194,7 @@ class _Job:
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, Any]:
-        self.advance()
-        status = self.final or ("paused" if self.paused_at is not None else self.status)
+        status = self.final or ("paused" if self.paused else self.status)
         done = status in ("succeeded", "failed", "cancelled")
         error = None
         if status == "failed":
@@ -389,9 +392,9 @@ class FakeOpenAI:
         job = self.jobs.get(rest[0])
         if job is None:
             return 404, _error(f"Could not find fine-tune: {rest[0]}", code="not_found")
-        job.advance()
         action = rest[1] if len(rest) > 1 else None
         if method == "GET" and action is None:
+            job.tick()
             return 200, job.to_json()
         if method == "GET" and action == "events":
             return 200, _page(list(reversed(job.events)), query)
@@ -401,23 +404,20 @@ class FakeOpenAI:
         if method == "POST" and action == "cancel":
             if terminal:
                 return 400, _error(f"Job {job.id} has already completed.", code="invalid_state")
-            if job.paused_at is not None:
-                job.paused_total += time.time() - job.paused_at
-                job.paused_at = None
+            job.paused = False
             job.final = "cancelled"
             job._event("info", "Fine-tuning job cancelled")
             return 200, job.to_json()
         if method == "POST" and action == "pause":
-            if terminal or job.paused_at is not None:
+            if terminal or job.paused:
                 return 400, _error(f"Job {job.id} cannot be paused now.", code="invalid_state")
-            job.paused_at = time.time()
+            job.paused = True
             job._event("info", "Fine-tuning job paused")
             return 200, job.to_json()
         if method == "POST" and action == "resume":
-            if job.paused_at is None:
+            if not job.paused:
                 return 400, _error(f"Job {job.id} is not paused.", code="invalid_state")
-            job.paused_total += time.time() - job.paused_at
-            job.paused_at = None
+            job.paused = False
             job._event("info", "Fine-tuning job resumed")
             return 200, job.to_json()
         return None

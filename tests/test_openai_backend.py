@@ -48,12 +48,14 @@ def data(tmp_path: Path) -> dict[str, Path]:
 
 
 def _config(data: dict[str, Path], **overrides) -> dict:
-    config = {"backend": "openai", "model": MODEL, "training_file": str(data["train"]),
-              "validation_file": str(data["valid"]), "suffix": "seedtest", "seed": 7, "n_epochs": 3,
-              "learning_rate_multiplier": 1.8, "poll_interval_s": 0.02, "price_training_per_m": 3.0,
+    """A run config shaped like the launcher's (core/train_config.py): generic keys at the top, the
+    OpenAI settings in the ``openai`` section (``overrides`` go there)."""
+    openai = {"model": MODEL, "validation_file": str(data["valid"]), "suffix": "seedtest", "seed": 7,
+              "n_epochs": 3, "learning_rate_multiplier": 1.8, "poll_interval_s": 0.02, "price_training_per_m": 3.0,
               "price_input_per_m": 0.3, "price_output_per_m": 1.2}
-    config.update(overrides)
-    return config
+    openai.update(overrides)
+    return {"backend": "openai", "base_model": "smollm2", "data_path": str(data["train"]),
+            "format": "chat-template", "seed": 3407, "openai": openai}
 
 
 def _ctx(run_dir: Path, config: dict, resume: bool = False, key: str | None = FAKE_KEY) -> RunContext:
@@ -153,6 +155,30 @@ def test_auto_hyperparameters_and_base64_result_file(fake_openai: FakeOpenAI, da
     assert _of(events, "progress")[-1]["epoch"] == 2.0
 
 
+def test_many_events_between_two_polls_are_paged_through(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
+    fake_openai.plan = JobPlan(steps=240, steps_per_poll=240)  # 240 step events + checkpoints in one poll
+    events = _run(tmp_path / "run", _config(data, validation_file=None))
+    assert [p["step"] for p in _of(events, "progress")] == list(range(1, 241))
+    assert len(fake_openai.calls("GET", "/events$")) > len(fake_openai.calls("GET", "^/fine_tuning/jobs/[^/]+$"))
+    pairs = _metric_pairs(events)
+    assert len(pairs) == len(set(pairs)) and len(_of(events, "checkpoint")) == 3
+
+
+def test_a_curated_dataset_is_sent_in_openai_chat_format(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
+    template = {"system_prompt": "Describe the book.", "user_template": "Title: {title}",
+                "assistant_template": "{content}"}
+    config = _config(data, validation_file=None, max_train_examples=12)
+    config.update(data_path=str(ROOT / "dados" / "seed"), template=template)
+    events = _run(tmp_path / "run", config)
+    assert _statuses(events)[-1] == "succeeded"
+    (uploaded,) = [f for f in fake_openai.files.values() if f["purpose"] == "fine-tune"]
+    lines = [json.loads(line) for line in uploaded["content"].decode().splitlines()]
+    assert len(lines) == 12 and lines[0]["messages"][0] == {"role": "system", "content": "Describe the book."}
+    assert lines[0]["messages"][1]["content"].startswith("Title: ")
+    assert (tmp_path / "run" / "openai_train.jsonl").is_file()
+    assert _of(events, "result")[0]["register_model"]["prompt_template"] == template
+
+
 def test_failed_job_reports_openais_message(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
     fake_openai.plan = JobPlan(outcome="failed", error_code="invalid_training_file",
                                error_message="Training file has 5 duplicated examples.", error_param="training_file")
@@ -221,7 +247,7 @@ def _in_thread(run_dir: Path, config: dict) -> threading.Thread:
 
 
 def test_cancel_calls_jobs_cancel(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
-    fake_openai.plan = JobPlan(running_s=20.0)
+    fake_openai.plan = JobPlan(steps=100_000)
     run_dir = tmp_path / "run"
     thread = _in_thread(run_dir, _config(data))
     _wait_for(run_dir, lambda ev: "running" in _statuses(ev))
@@ -243,7 +269,6 @@ def test_cancel_before_the_job_exists_creates_none(fake_openai: FakeOpenAI, data
 
 
 def test_pause_and_resume(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
-    fake_openai.plan = JobPlan(running_s=0.6)
     run_dir = tmp_path / "run"
     thread = _in_thread(run_dir, _config(data))
     _wait_for(run_dir, lambda ev: "running" in _statuses(ev))
@@ -251,7 +276,7 @@ def test_pause_and_resume(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None
     _wait_for(run_dir, lambda ev: "paused" in _statuses(ev))
     job = next(iter(fake_openai.jobs.values()))
     steps_when_paused = job.steps_done
-    time.sleep(0.8)  # longer than the whole running phase: a paused job must not move
+    time.sleep(0.4)  # the backend keeps polling (a job of the fake moves one step per poll): it must not move
     assert job.steps_done == steps_when_paused and thread.is_alive()
     request_resume(run_dir)
     thread.join(10)
@@ -262,7 +287,7 @@ def test_pause_and_resume(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None
 
 
 def test_a_killed_subprocess_reattaches_without_a_second_job(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
-    fake_openai.plan = JobPlan(running_s=2.0, steps=10)
+    fake_openai.plan = JobPlan(steps=40)
     run_dir = tmp_path / "run"
     config = _config(data, n_epochs=5)
     _ctx(run_dir, config).events.close()
@@ -284,14 +309,13 @@ def test_a_killed_subprocess_reattaches_without_a_second_job(fake_openai: FakeOp
     assert _statuses(events)[-1] == "succeeded"
     assert any("Re-attached" in e["message"] for e in _of(events, "log"))
     pairs = _metric_pairs(events)
-    assert len(pairs) == len(set(pairs)) and {s for s, n in pairs if n == "train_loss"} == set(range(1, 11))
+    assert len(pairs) == len(set(pairs)) and {s for s, n in pairs if n == "train_loss"} == set(range(1, 41))
     ids = [c["checkpoint_id"] for c in _of(events, "checkpoint")]
     assert len(ids) == len(set(ids)) == 5
     assert [p["step"] for p in _of(events, "progress")] == sorted({p["step"] for p in _of(events, "progress")})
 
 
 def test_resume_of_a_paused_job_after_restart(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
-    fake_openai.plan = JobPlan(running_s=0.4)
     run_dir = tmp_path / "run"
     config = _config(data)
     ctx = _ctx(run_dir, config)
@@ -327,6 +351,15 @@ def test_config_checks_and_reads_run_configs() -> None:
         with pytest.raises(ConfigError):
             OpenAITrainConfig(**bad)
     assert json.loads(OpenAITrainConfig(training_file="t.jsonl").to_json())["training_file"] == "t.jsonl"
+    # the launcher's shape: local-only keys (seed, a local format) do not leak into the OpenAI job
+    template = {"system_prompt": "Describe.", "user_template": "{title}", "assistant_template": "{content}"}
+    cfg = OpenAITrainConfig.from_run_config({"base_model": "smollm2", "format": "chat-template", "seed": 3407,
+                                             "data_path": "d.jsonl", "template": template,
+                                             "openai": {"model": MODEL, "training_file": "", "seed": None}})
+    assert (cfg.model, cfg.format, cfg.seed, cfg.training_file, cfg.prompt_template) == \
+        (MODEL, "openai-chat", None, "d.jsonl", template)
+    with pytest.raises(ConfigError):
+        OpenAITrainConfig(format="alpaca")
 
 
 def test_prices_come_from_the_price_table(store) -> None:

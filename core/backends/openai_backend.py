@@ -148,10 +148,36 @@ class OpenAIBackend:
             self._emit("status", status=status, message=message, remote_job_id=self.state.job_id)
 
     # -- before the job ------------------------------------------------------------------------
+    def _from_curated(self, folder: Path) -> Path:
+        """A curated dataset folder: its train split in OpenAI chat format, written in the run folder."""
+        from core.curated import read_split
+        from core.formats import DEFAULT_PRESET, TemplateConfig, get_preset, to_records
+
+        cfg = self.cfg
+        template = TemplateConfig.from_dict(cfg.prompt_template) if cfg.prompt_template else get_preset(DEFAULT_PRESET)
+        rows = read_split(folder, "train")
+        rows = rows[: cfg.max_train_examples] if cfg.max_train_examples else rows
+        out = self.ctx.run_dir / "openai_train.jsonl"
+        tmp = out.with_name(f".{out.name}.tmp")
+        with tmp.open("w", encoding="utf-8") as handle:
+            for record in to_records(rows, cfg.format, template):
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        tmp.replace(out)
+        cfg.prompt_template = template.to_dict()   # registered with the models, for the playground
+        self._log("info", f"Wrote {len(rows)} training examples of {folder.name} as {out.name}.")
+        return out
+
     def _check_file(self, path_text: str | None, what: str) -> Path:
         if not path_text:
             raise FileRejectedError(f"No {what} file was given for the OpenAI fine-tune.")
         path = Path(path_text)
+        if what == "training" and path.is_dir():
+            path = self._from_curated(path)
+        elif what == "training" and self.cfg.prompt_template is None:
+            from core.formats import read_export_manifest
+
+            template = read_export_manifest(path).get("template") if path.is_file() else None
+            self.cfg.prompt_template = template if isinstance(template, dict) else None
         if not path.is_file():
             raise FileRejectedError(f"The {what} file {path} does not exist.")
         from core.validate import validate_file
