@@ -415,6 +415,12 @@ def resume_run(store: Store, run_id: str, env: dict[str, str] | None = None) -> 
     """Continue a run: a local one from its last checkpoint, an OpenAI one by re-attaching to its
     job (the backend resumes a paused job)."""
     run = get_run(store, run_id)
+    if run["backend"] == "openai" and run["status"] == "paused" and process_alive(run):
+        # OpenAI hook: the live training process resumes its paused job itself (core/openai_finetune.py)
+        from core.openai_finetune import resume_openai_run
+
+        resume_openai_run(run)
+        return run["id"]
     if run["status"] not in db.TERMINAL and process_alive(run):
         raise RunStateError(f"Run {run['id']} is still running.")
     if run["status"] == "succeeded":

@@ -4,6 +4,8 @@
     fill_prices(cfg, store)                 # prices go into config.json: the subprocess has no database
     env = launch_env(api_key)               # the key reaches the subprocess only through its environment
     request_pause(run_dir); request_resume(run_dir)      # picked up by the backend's poll loop
+    pause_openai_run(run); resume_openai_run(run)        # the same, checked against the run's row
+    add_cli_arguments(parser); settings_from_args(args)  # the OpenAI options of `python -m core train`
     register_model_from_event(store, event)              # ingestion: ft: and checkpoint models -> registry
     rows = parse_result_csv(raw)            # OpenAI's per-step result file, parsed defensively
 
@@ -21,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.config import ConfigBase, option
+from core.config import ConfigBase, field_help, option
+from core.errors import UserFacingError
 
 STATE_FILE = "openai_state.json"
 PAUSE_FILE = "pause"
@@ -166,15 +169,69 @@ def launch_env(api_key: str | None) -> dict[str, str]:
 
 
 def request_pause(run_dir: str | Path) -> None:
+    """Ask the run's training process to pause its OpenAI job (it does so at its next poll)."""
     run_dir = Path(run_dir)
     (run_dir / RESUME_FILE).unlink(missing_ok=True)
     (run_dir / PAUSE_FILE).touch()
 
 
 def request_resume(run_dir: str | Path) -> None:
+    """Ask the run's training process to resume its paused OpenAI job."""
     run_dir = Path(run_dir)
     (run_dir / PAUSE_FILE).unlink(missing_ok=True)
     (run_dir / RESUME_FILE).touch()
+
+
+class RunControlError(UserFacingError):
+    """The run cannot be paused or resumed now."""
+
+
+def pause_openai_run(run: dict[str, Any]) -> None:
+    """Pause a live OpenAI run (``run`` is its row); one sentence when it cannot be."""
+    if run.get("backend") != "openai":
+        raise RunControlError(f"Run {run['id']} is a local run: only OpenAI jobs can be paused; cancel it instead "
+                              "(its last checkpoint is kept and it can be resumed).")
+    if run.get("status") not in ("starting", "validating_files", "queued", "running"):
+        raise RunControlError(f"Run {run['id']} is {run.get('status')}: only a running OpenAI job can be paused.")
+    request_pause(run["run_dir"])
+
+
+def resume_openai_run(run: dict[str, Any]) -> None:
+    """Resume the paused job of a live OpenAI run (a run whose process has ended is resumed by
+    core.jobs.resume_run, which starts it again and re-attaches to the job)."""
+    if run.get("backend") != "openai" or run.get("status") != "paused":
+        raise RunControlError(f"Run {run['id']} is not a paused OpenAI run (it is {run.get('status')}).")
+    request_resume(run["run_dir"])
+
+
+def add_cli_arguments(parser: Any) -> None:
+    """The OpenAI options of ``python -m core train`` (they fill TrainConfig.openai)."""
+    group = parser.add_argument_group("OpenAI backend (--backend openai)")
+    group.add_argument("--openai-model", help=field_help(OpenAITrainConfig, "model"))
+    group.add_argument("--n-epochs", help=field_help(OpenAITrainConfig, "n_epochs"))
+    group.add_argument("--openai-batch-size", help=field_help(OpenAITrainConfig, "batch_size"))
+    group.add_argument("--lr-multiplier", help=field_help(OpenAITrainConfig, "learning_rate_multiplier"))
+    group.add_argument("--suffix", help=field_help(OpenAITrainConfig, "suffix"))
+    group.add_argument("--openai-seed", type=int, help=field_help(OpenAITrainConfig, "seed"))
+    group.add_argument("--validation-file", help=field_help(OpenAITrainConfig, "validation_file"))
+    group.add_argument("--poll-interval", type=float, help=field_help(OpenAITrainConfig, "poll_interval_s"))
+
+
+def settings_from_args(args: Any) -> dict[str, Any]:
+    """TrainConfig.openai from the parsed options above (only those given; numbers or 'auto')."""
+    def number(text: str | None, cast: type) -> Any:
+        if text is None or text == "auto":
+            return text
+        try:
+            return cast(text)
+        except ValueError:
+            return text  # OpenAITrainConfig says, in one sentence, what it must be
+
+    values = {"model": args.openai_model, "n_epochs": number(args.n_epochs, int),
+              "batch_size": number(args.openai_batch_size, int),
+              "learning_rate_multiplier": number(args.lr_multiplier, float), "suffix": args.suffix,
+              "seed": args.openai_seed, "validation_file": args.validation_file, "poll_interval_s": args.poll_interval}
+    return {k: v for k, v in values.items() if v is not None}
 
 
 # -- the result file -------------------------------------------------------------------------------

@@ -130,13 +130,31 @@ def test_training_not_available_reaches_the_run_row(keyed_fake: FakeOpenAI, stor
 
 
 def test_pause_and_resume_of_a_live_run(keyed_fake: FakeOpenAI, store: Store, train_file: Path) -> None:
-    from core.openai_finetune import request_pause, request_resume
+    from core.openai_finetune import RunControlError, pause_openai_run
 
     keyed_fake.plan = JobPlan(steps=30)
     run_id = jobs.launch(store, _config(train_file), env=launch_env(KEY))
     run = _wait(store, run_id, lambda r: r["status"] == "running")
-    request_pause(run["run_dir"])
-    _wait(store, run_id, lambda r: r["status"] == "paused")
-    request_resume(run["run_dir"])
+    pause_openai_run(run)
+    run = _wait(store, run_id, lambda r: r["status"] == "paused")
+    with pytest.raises(RunControlError):
+        pause_openai_run(run)
+    assert jobs.resume_run(store, run_id) == run_id   # the live process resumes the job; nothing restarts
     run = _wait(store, run_id, lambda r: r["status"] in db.TERMINAL)
     assert run["status"] == "succeeded" and len(keyed_fake.calls("POST", "/resume$")) == 1
+    assert len(keyed_fake.calls("POST", "^/fine_tuning/jobs$")) == 1 and run["resumes"] == 0
+
+
+def test_pause_command_and_a_local_run(keyed_fake: FakeOpenAI, store: Store, train_file: Path, capsys) -> None:
+    from core.cli import main
+
+    keyed_fake.plan = JobPlan(steps=100_000)
+    run_id = jobs.launch(store, _config(train_file), env=launch_env(KEY))
+    _wait(store, run_id, lambda r: r["status"] == "running")
+    store.close()  # the CLI opens the database itself, as when the app is not running
+    assert main(["pause", run_id[:-2]]) == 0 and "pause requested" in capsys.readouterr().out
+    with Store() as again:
+        _wait(again, run_id, lambda r: r["status"] == "paused")
+        jobs.cancel_run(again, run_id, grace_s=30.0)
+        assert main(["pause", run_id]) == 2   # over now: one sentence, exit 2
+    assert "only a running OpenAI job can be paused" in capsys.readouterr().err
