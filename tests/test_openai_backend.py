@@ -400,3 +400,21 @@ def test_models_from_events_reach_the_registry(store) -> None:
     assert row["display_name"].endswith("(step 4)") and "Describe" in row["prompt_template_json"]
     assert register_model_from_event(store, {"type": "metric", "step": 1}) is None
     assert register_model_from_event(store, {"type": "result", "register_model": None}) is None
+
+
+def test_cli_options_fill_the_openai_settings() -> None:
+    import argparse
+
+    from core.openai_finetune import add_cli_arguments, settings_from_args
+
+    parser = argparse.ArgumentParser()
+    add_cli_arguments(parser)
+    args = parser.parse_args(["--openai-model", MODEL, "--n-epochs", "3", "--openai-batch-size", "auto",
+                              "--lr-multiplier", "1.8", "--suffix", "seed", "--poll-interval", "5"])
+    settings = settings_from_args(args)
+    assert settings == {"model": MODEL, "n_epochs": 3, "batch_size": "auto", "learning_rate_multiplier": 1.8,
+                        "suffix": "seed", "poll_interval_s": 5.0}
+    assert OpenAITrainConfig(**settings).hyperparameters()["n_epochs"] == 3
+    with pytest.raises(ConfigError, match="n_epochs"):
+        OpenAITrainConfig(**settings_from_args(parser.parse_args(["--n-epochs", "many"])))
+    assert settings_from_args(parser.parse_args([])) == {}
