@@ -63,7 +63,10 @@ def _model_choice(store: Any) -> str:
         text = tr(K + "model_label", model=name, price=price)
         return text + (tr(K + "retired") if row.get("retired") else "")
 
-    model = st.selectbox(tr(K + "model"), list(by_name), format_func=label, key=K + "model", help=_help("model"))
+    names = list(by_name)
+    default = OpenAITrainConfig.__dataclass_fields__["model"].default   # the seed study's gpt-4o-mini
+    model = st.selectbox(tr(K + "model"), names, index=names.index(default) if default in names else 0,
+                         format_func=label, key=K + "model", help=_help("model"))
     if by_name[model].get("retired"):
         st.warning(tr(K + "retired_warning", model=model))
     return str(model)
