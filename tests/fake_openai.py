@@ -8,7 +8,8 @@ imported by the test modules), or ``with FakeOpenAI() as fake:`` anywhere.
 Endpoints: POST/GET /v1/files, GET /v1/files/{id}, GET /v1/files/{id}/content,
 POST/GET /v1/fine_tuning/jobs, GET /v1/fine_tuning/jobs/{id}, POST .../{cancel,pause,resume},
 GET .../events and .../checkpoints (newest first, cursor pages with ``after``/``limit``/``has_more``),
-POST /v1/chat/completions (JSON or SSE with ``stream_options.include_usage``), GET /v1/models.
+POST /v1/chat/completions (JSON or SSE with ``stream_options.include_usage``), GET /v1/models and
+/v1/models/{id} (base models, and fine-tuned / checkpoint models once their job has made them).
 
 Scripting (all fast: a job moves one step per poll of its status, so it takes a few hundred
 milliseconds at the tests' poll interval, and no phase is ever skipped on a loaded machine):
@@ -338,6 +339,11 @@ class FakeOpenAI:
             models = list(BASE_MODELS) + [j.model_name for j in self.jobs.values() if j.status == "succeeded"]
             return 200, {"object": "list", "data": [
                 {"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in models]}
+        if len(parts) == 2 and parts[0] == "models" and method == "GET":
+            if not self._known_model(parts[1]):
+                return 404, _error(f"The model `{parts[1]}` does not exist or you do not have access to it.",
+                                   code="model_not_found")
+            return 200, {"id": parts[1], "object": "model", "created": 0, "owned_by": "fake"}
         if parts[:1] == ["files"]:
             return self._files(method, parts, body, h)
         if parts[:2] == ["fine_tuning", "jobs"]:

@@ -141,3 +141,11 @@ def test_as_user_error_and_plain_errors() -> None:
     wrapped = as_user_error(openai.OpenAIError("something odd"))
     assert isinstance(wrapped, UserFacingError) and str(wrapped).endswith(".")
     assert "ValueError" in explain(ValueError("boom"))
+
+
+def test_model_lookup_on_the_fake(fake_openai: FakeOpenAI) -> None:
+    client = make_client()
+    assert client.models.retrieve("gpt-4o-mini-2024-07-18").id == "gpt-4o-mini-2024-07-18"
+    with pytest.raises(openai.NotFoundError) as info:
+        client.models.retrieve("ft:gpt-4o-mini-2024-07-18:org::none")
+    assert explain(info.value).startswith("OpenAI could not find what was asked for (404)")
