@@ -22,12 +22,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.config import ConfigBase, option
 from core.errors import UserFacingError
-from core.store import Store
-from core.store import formats as db
+
+if TYPE_CHECKING:  # measuring needs no database: the store is imported only to cache results
+    from core.store import Store
 
 
 class CalibrationError(UserFacingError):
@@ -198,6 +199,8 @@ def _rss_mb() -> float | None:
 
 
 def cached_calibration(store: Store, config: CalibrationConfig) -> Calibration | None:
+    from core.store import formats as db
+
     row = db.get_calibration_row(store, cache_key(config, device_name(config.device)))
     if row is None:
         return None
@@ -217,6 +220,8 @@ def calibrate(config: CalibrationConfig, store: Store | None = None, force: bool
             return found
     result = measure(config, model=model, progress=progress)
     if store is not None:
+        from core.store import formats as db
+
         details = {k: v for k, v in result.to_dict().items() if k in
                    ("warmup_s", "step_times", "peak_memory_mb", "trainable_params")}
         details["config"] = config.to_dict()
@@ -228,6 +233,8 @@ def calibrate(config: CalibrationConfig, store: Store | None = None, force: bool
 def find_calibration(store: Store, model: str, seq_len: int, batch_size: int) -> dict[str, Any] | None:
     """The best cached calibration of ``model`` on this device for an estimate: same settings if
     measured, else the closest sequence length."""
+    from core.store import formats as db
+
     device = device_name("auto")
     rows = [r for r in db.list_calibrations(store) if r["model"] == model and r["device"] == device]
     if not rows:
@@ -236,6 +243,8 @@ def find_calibration(store: Store, model: str, seq_len: int, batch_size: int) ->
 
 
 def list_calibrations(store: Store) -> list[dict[str, Any]]:
+    from core.store import formats as db
+
     return db.list_calibrations(store)
 
 

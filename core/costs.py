@@ -384,8 +384,11 @@ def _throughput(store: Store, model: str, seq_len: int, batch_size: int, hardwar
         size = size_b if size_b is not None else model_size_b(model)
         if size and row.get("model_size_b") and abs(float(row["model_size_b"]) / size - 1) > 0.05:
             # Training cost per token grows roughly with the parameter count.
-            rate *= float(row["model_size_b"]) / size
+            ratio = float(row["model_size_b"]) / size
+            rate *= ratio
             source += f", scaled from {row['model_size_b']:g}B to {size:.3g}B parameters"
+            if not 0.1 <= ratio <= 10:
+                source += " (rough across this gap: prefer a row measured near this size, or calibrate)"
         return rate, source, row.get("usd_per_hour")
     from core.calibrate import find_calibration
 

@@ -140,7 +140,7 @@ class ContextTarget:
     name: str
     fmt: str
     limit: int
-    note: str = ""
+    note: str = ""  # why the limit applies: openai-limit | seq-len | positions (the page words it)
 
 
 def local_context_limit(spec: str) -> int | None:
@@ -217,14 +217,13 @@ def context_targets(view: FormatView, openai_models: Sequence[str]) -> list[Cont
     the local training sequence length (the local formats) and the local model's context."""
     from core.prices import openai_example_limit
 
-    targets = [ContextTarget(model, "openai-chat", openai_example_limit(model), "OpenAI per-example limit")
+    targets = [ContextTarget(model, "openai-chat", openai_example_limit(model), "openai-limit")
                for model in openai_models]
     for fmt in ("alpaca", "sharegpt", "chat-template"):
-        targets.append(ContextTarget(f"{view.local_model} · seq_len {view.seq_len}", fmt, view.seq_len,
-                                     "truncated in local training"))
+        targets.append(ContextTarget(f"{view.local_model} · seq_len {view.seq_len}", fmt, view.seq_len, "seq-len"))
     context = local_context_limit(view.local_model)
     if context:
-        targets.append(ContextTarget(f"{view.local_model} · context", "chat-template", context, "model's positions"))
+        targets.append(ContextTarget(f"{view.local_model} · context", "chat-template", context, "positions"))
     return targets
 
 

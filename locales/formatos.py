@@ -81,6 +81,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "formatos.col_cut": ("tokens cut", "tokens cortados"),
     "formatos.col_examples": ("examples (#)", "exemplos (nº)"),
     "formatos.col_note": ("note", "nota"),
+    "formatos.limit_openai-limit": ("OpenAI's per-example limit: truncated", "limite por exemplo da OpenAI: truncado"),
+    "formatos.limit_seq-len": ("local training sequence length: truncated", "comprimento de sequência do treino local: truncado"),
+    "formatos.limit_positions": ("the model's context (positions)", "o contexto do modelo (posições)"),
     "formatos.validation_ok": ("{fmt}: {n} examples, no errors ({warnings} warnings).",
                                "{fmt}: {n} exemplos, nenhum erro ({warnings} avisos)."),
     "formatos.validation_failed": ("{fmt}: {errors} errors and {warnings} warnings in {n} examples.",
@@ -103,6 +106,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "formatos.hardware": ("Hardware", "Hardware"),
     "formatos.tokens_per_s": ("Tokens per second", "Tokens por segundo"),
     "formatos.usd_per_hour": ("Price per hour (USD, 0 = free)", "Preço por hora (USD, 0 = grátis)"),
+    "formatos.cal_seq_len": ("Calibration sequence length", "Comprimento de sequência da calibração"),
+    "formatos.cal_seq_len_help": (
+        "Tokens per sequence in the measured steps; shorter calibrates faster (on a CPU tokens/s changes little "
+        "with it). The estimate uses the calibration closest to the training sequence length.",
+        "Tokens por sequência nos passos medidos; mais curto calibra mais rápido (na CPU os tokens/s mudam pouco). "
+        "A estimativa usa a calibração mais próxima do comprimento de sequência do treino."),
     "formatos.calibrate": ("Calibrate now", "Calibrar agora"),
     "formatos.calibrate_help": (
         "A few real LoRA optimizer steps on this machine with the local model at this sequence length and batch size.",

@@ -109,6 +109,9 @@ split = cols[2].radio(tr("formatos.split"), ["train", "test"], key="formatos_spl
                       format_func=labels("formatos.split_"), help=field_help(FormatView, "split"))
 local_model = cols[3].text_input(tr("formatos.local_model"), value="smollm2", key="formatos_local_model",
                                  help=field_help(FormatView, "local_model"))
+if openai_models and st.session_state.get("formatos_openai_model") not in openai_models:
+    st.session_state["formatos_openai_model"] = next(  # the seed study's model, else the first active one
+        (m for m in openai_models if m == FormatView.openai_model), openai_models[0])
 openai_model = cols[4].selectbox(tr("formatos.openai_model"), openai_models, key="formatos_openai_model",
                                  help=field_help(FormatView, "openai_model"))
 seq_len = cols[5].number_input(tr("formatos.seq_len"), min_value=16, max_value=131072, value=512, step=64,
@@ -208,6 +211,7 @@ with tab_tokens:
     st.markdown(f"**{tr('formatos.context_title')}**")
     report = pd.DataFrame(context_report(stats, context_targets(view, [openai_model] if openai_model else [])))
     report["format"] = [tr("formatos.fmt_" + f) for f in report["format"]]
+    report["note"] = [tr("formatos.limit_" + n) for n in report["note"]]
     cnames = {"target": "formatos.col_target", "format": "formatos.col_format", "limit": "formatos.col_limit",
               "exceeding": "formatos.col_exceeding", "tokens_cut": "formatos.col_cut",
               "examples": "formatos.col_examples", "note": "formatos.col_note"}
@@ -227,7 +231,8 @@ with tab_valid:
         st.error(tr("formatos.validation_failed", fmt=fmt_label, errors=len(result.errors),
                     warnings=len(result.warnings), n=result.n_examples))
     if result.stats:
-        st.json(result.stats, expanded=False)
+        st.caption(" · ".join(f"{key}: {value:,}" if isinstance(value, int) else f"{key}: {value}"
+                              for key, value in result.stats.items()))
     if result.problems:
         st.dataframe(pd.DataFrame(result.as_rows()[:1000]), hide_index=True, width="stretch")
     st.caption(tr("formatos.validation_cli"))
@@ -306,8 +311,9 @@ with tab_estimate:
             elif source_kind == "manual":
                 tps = st.number_input(tr("formatos.tokens_per_s"), 1.0, 1e7, 100.0, key="formatos_tps")
             else:
-                calibration_panel(CalibrationConfig(model=view.local_model, seq_len=min(view.seq_len, 256),
-                                                    batch_size=int(batch)))
+                cal_seq = st.columns(4)[0].number_input(tr("formatos.cal_seq_len"), 16, 4096, 128, step=16,
+                                                        key="formatos_cal_seq", help=tr("formatos.cal_seq_len_help"))
+                calibration_panel(CalibrationConfig(model=view.local_model, seq_len=int(cal_seq), batch_size=int(batch)))
             show_estimate(estimate_local(
                 store, view.local_model, all_records, view.fmt, epochs=int(local_epochs), seq_len=view.seq_len,
                 batch_size=int(batch), hardware=hardware, tokens_per_s=tps,

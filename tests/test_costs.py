@@ -233,4 +233,5 @@ def test_estimates_are_kept_and_linked_to_runs(store, seed_rows) -> None:
 
 def test_migrations_are_in_the_formats_range(store) -> None:
     names = [n for n in store.applied_migrations() if n.startswith("02")]
-    assert names == ["0201_prices", "0202_seed_prices", "0203_hardware", "0204_estimates", "0205_calibrations"]
+    assert names == ["0201_prices", "0202_seed_prices", "0203_hardware", "0204_estimates", "0205_calibrations",
+                     "0206_hardware_h100"]

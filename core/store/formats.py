@@ -91,6 +91,15 @@ MIGRATIONS: list[tuple[str, str]] = [
             details_json VARCHAR
         );
     """),
+    # Measured with core.calibrate.measure on a lent H100 (2026-11-25): bf16, LoRA r=8 on q/k/v/o,
+    # random weights of each shape (tokens/s does not depend on the values). No price: add yours.
+    ("0206_hardware_h100", """
+        INSERT INTO hardware (name, model_size_b, tokens_per_s, usd_per_hour, source) VALUES
+        ('H100 80GB, 8B model (measured)', 8.03, 11600, NULL,
+         'core.calibrate on an H100 80GB HBM3: Llama-3-8B shape, bf16, LoRA r=8 q/k/v/o, batch 8 x 512 tokens, 0.35 s/step'),
+        ('H100 80GB, SmolLM2-135M (measured)', 0.135, 23900, NULL,
+         'core.calibrate on an H100 80GB HBM3: SmolLM2-135M, bf16, LoRA r=8 q/k/v/o, batch 8 x 512 tokens, 0.17 s/step (launch-bound)');
+    """),
 ]
 
 PRICE_COLUMNS = ("model", "training", "input", "cached_input", "output", "as_of", "source", "retired", "shutdown_date")
