@@ -3,7 +3,8 @@
 Local models (the bundled SmolLM2, any transformers folder, a LoRA fine-tune = base + peft adapter)
 run in this process with transformers; each is loaded once per process and kept in a small cache.
 Batches are padded on the LEFT (and the attention mask drives the positions), so a greedy answer
-in a batch is the same text as the answer generated alone. Remote models (OpenAI, OpenAI
+in a batch is the same text as the answer generated alone; the prefix every prompt of a batch shares
+(the chat template's system turn) is computed once and its KV cache reused by every row. Remote models (OpenAI, OpenAI
 fine-tunes, any OpenAI-compatible endpoint) go through core/openai_chat.py, with a few requests
 in flight at once and backoff on rate limits.
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 MAX_CACHED_MODELS = 4  # local models kept in memory at once (SmolLM2 fp32 is ~0.55 GB)
 REMOTE_CONCURRENCY = 4
+MIN_SHARED_PREFIX = 8  # tokens: a shorter common prefix is not worth its extra forward pass
 
 
 @dataclass
@@ -279,24 +281,55 @@ def _stream_local(model: dict[str, Any], prompt: str, settings: GenerationSettin
                  n_in, n_out, answer_cost(model, n_in, n_out, total), result.get("error"))
 
 
+def _shared_prefix(rows: Sequence[list[int]]) -> int:
+    """Tokens every prompt of a batch starts with (the chat template's system turn, a fine-tune's
+    system prompt); each row keeps at least one token of its own for generate to start from."""
+    limit = min(len(r) for r in rows) - 1
+    n = 0
+    while n < limit and all(r[n] == rows[0][n] for r in rows):
+        n += 1
+    return n
+
+
+def _batch_inputs(local: LocalModel, rows: Sequence[list[int]]) -> dict[str, Any]:
+    """Padded batch tensors. The shared prefix (when long enough) is run once and its KV cache copied
+    to every row; then the layout is [prefix | pads | own tokens], else [pads | tokens] (left padding).
+    Either way pads sit before each row's own tokens and positions come from the mask, so every row
+    sees exactly what it would see alone, and greedy answers stay identical to one-at-a-time ones."""
+    import torch
+
+    shared = _shared_prefix(rows) if len(rows) > 1 else 0
+    shared = shared if shared >= MIN_SHARED_PREFIX else 0
+    width = max(len(r) for r in rows) - shared
+    ids = [r[:shared] + [local.pad_id] * (width - len(r) + shared) + r[shared:] for r in rows]
+    mask = [[1] * shared + [0] * (width - len(r) + shared) + [1] * (len(r) - shared) for r in rows]
+    inputs: dict[str, Any] = {"input_ids": torch.tensor(ids, device=local.device),
+                              "attention_mask": torch.tensor(mask, device=local.device)}
+    if shared:
+        out = local.model(input_ids=inputs["input_ids"][:1, :shared], use_cache=True, logits_to_keep=1)
+        cache = out.past_key_values
+        cache.batch_repeat_interleave(len(rows))
+        inputs["past_key_values"] = cache
+    return inputs
+
+
 def _batch_local(model: dict[str, Any], prompts: Sequence[str], settings: GenerationSettings, batch_size: int,
                  on_progress: Callable[[int, int], None] | None) -> list[Answer]:
     import torch
 
     local = load_local(model)
     texts = [prompt_text(local.tokenizer, p, settings) for p in prompts]
-    lengths = [len(ids) for ids in local.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    token_rows = local.tokenizer(texts, add_special_tokens=False)["input_ids"]
     # Longest first: similar lengths share a batch (little padding), and memory peaks at the start.
-    order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
+    order = sorted(range(len(prompts)), key=lambda i: -len(token_rows[i]))
     answers: list[Answer | None] = [None] * len(prompts)
     done = 0
     for begin in range(0, len(order), batch_size):
         chunk = order[begin:begin + batch_size]
         start = time.perf_counter()
-        inputs = local.tokenizer([texts[i] for i in chunk], return_tensors="pt", padding=True,
-                                 add_special_tokens=False).to(local.device)
         criterion = _FirstToken()
         with torch.inference_mode():
+            inputs = _batch_inputs(local, [token_rows[i] for i in chunk])
             out = local.model.generate(**inputs, **_generate_kwargs(local, settings, criterion))
         wall = time.perf_counter() - start
         share = wall / len(chunk)
@@ -304,8 +337,9 @@ def _batch_local(model: dict[str, Any], prompts: Sequence[str], settings: Genera
         width = inputs["input_ids"].shape[1]
         for row, i in enumerate(chunk):
             text, n_out = _cut(local, out[row, width:])
-            answers[i] = Answer(model["id"], prompts[i], text, first, share, lengths[i], n_out,
-                                answer_cost(model, lengths[i], n_out, share))
+            n_in = len(token_rows[i])
+            answers[i] = Answer(model["id"], prompts[i], text, first, share, n_in, n_out,
+                                answer_cost(model, n_in, n_out, share))
         done += len(chunk)
         if on_progress:
             on_progress(done, len(prompts))

@@ -29,9 +29,29 @@ def _collect(stream) -> tuple[str, Answer]:
     return "".join(chunks), final
 
 
+@pytest.fixture(scope="module")
+def lively_model_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny model with larger random weights. The fixture's own weights (std 0.02) answer a
+    string of newlines to everything, and empty answers would make 'batched == one at a time' true
+    for nothing; these give varied answers of varied lengths."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = tmp_path_factory.mktemp("lively_model")
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.dim() > 1:
+                parameter.normal_(0.0, 0.3)
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(folder)
+    return folder
+
+
 @pytest.fixture
-def tiny(store, tiny_model_dir) -> str:
-    return add_local_model(store, str(tiny_model_dir), price_per_hour=3.6)
+def tiny(store, lively_model_dir) -> str:
+    return add_local_model(store, str(lively_model_dir), price_per_hour=3.6)
 
 
 def test_settings_validate_and_round_trip() -> None:
@@ -55,6 +75,7 @@ def test_batched_greedy_equals_one_at_a_time(store, tiny, seed_rows) -> None:
     batched = generate_batch(store, tiny, prompts, settings, batch_size=4, on_progress=lambda d, t: progress.append((d, t)))
     single = [_collect(stream_answer(store, tiny, p, settings))[1] for p in prompts]
     assert [a.prompt for a in batched] == prompts
+    assert sum(bool(a.text) for a in batched) >= len(prompts) - 1 and len({a.text for a in batched}) > 3
     assert [a.text for a in batched] == [a.text for a in single]
     assert [a.tokens_out for a in batched] == [a.tokens_out for a in single]
     assert [a.tokens_in for a in batched] == [a.tokens_in for a in single]
@@ -63,6 +84,26 @@ def test_batched_greedy_equals_one_at_a_time(store, tiny, seed_rows) -> None:
         assert answer.error is None and answer.total_s > 0 and answer.latency_first_token_s is not None
         assert answer.tokens_out <= 12
         assert answer.cost_usd == pytest.approx(answer.total_s * 3.6 / 3600)
+
+
+def test_shared_prefix_batches_equal_one_at_a_time(store, tiny, seed_rows) -> None:
+    from core.generate import MIN_SHARED_PREFIX, _shared_prefix, load_local, prompt_text
+    from core.registry import get_registered
+
+    # A long system prompt: every row of the batch starts with the same tokens, computed once.
+    settings = GenerationSettings(max_new_tokens=10, system_prompt="You are a librarian. Describe the book "
+                                  "whose title follows, in the style of a publisher's blurb.",
+                                  user_template="Title: {title}")
+    prompts = [r["title"] for r in seed_rows["test"][10:16]] + ["X"]
+    local = load_local(get_registered(store, tiny))
+    rows = [local.tokenizer(prompt_text(local.tokenizer, p, settings), add_special_tokens=False)["input_ids"]
+            for p in prompts]
+    assert _shared_prefix(rows) >= MIN_SHARED_PREFIX
+    batched = generate_batch(store, tiny, prompts, settings, batch_size=7)
+    single = [_collect(stream_answer(store, tiny, p, settings))[1] for p in prompts]
+    assert sum(bool(a.text) for a in batched) >= len(prompts) - 1 and len({a.text for a in batched}) > 3
+    assert [a.text for a in batched] == [a.text for a in single]
+    assert [a.tokens_in for a in batched] == [len(r) for r in rows]
 
 
 def test_stream_yields_chunks_then_answer(store, tiny) -> None:
