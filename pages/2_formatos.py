@@ -290,7 +290,8 @@ with tab_estimate:
         if view.fmt == "openai-chat":
             st.markdown(f"**{tr('formatos.openai_estimate', model=view.openai_model)}**")
             st.warning(tr("formatos.wind_down"))
-            epochs = st.number_input(tr("formatos.epochs"), min_value=0, max_value=50, value=0, key="formatos_epochs")
+            epochs = st.columns(4)[0].number_input(tr("formatos.epochs"), min_value=0, max_value=50, value=0,
+                                                   key="formatos_epochs")
             test_rows = read_split(folder, "test") if view.split == "train" and (folder / "test.jsonl").exists() else None
             show_estimate(estimate_openai(store, view.openai_model, all_records, test_rows, epochs=int(epochs) or None,
                                           template=template))
