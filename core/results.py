@@ -50,8 +50,11 @@ def main_metric(store: Store, eval_id: str, requested: str | None = None) -> str
 
 def variants_of(store: Store, eval_id: str) -> list[str]:
     answers = db.eval_answers_df(store, eval_id)
+    from core.evaluate import VARIANTS
+
     found = list(dict.fromkeys(answers["variant"])) if len(answers) else []
-    return sorted(found, key=lambda v: (v != "default", v))
+    order = list(VARIANTS)  # the as-trained prompt first, then in the order they are defined
+    return sorted(found, key=lambda v: (order.index(v) if v in order else len(order), v))
 
 
 def _models(store: Store, eval_id: str) -> pd.DataFrame:
@@ -167,6 +170,12 @@ def leaderboard(store: Store, eval_id: str, metric: str | None = None, variant: 
     board = board.sort_values("main", ascending=not HIGHER_IS_BETTER.get(metric, True), na_position="last")
     board.insert(0, "rank", range(1, len(board) + 1))
     return board.reset_index(drop=True)
+
+
+def overview(store: Store, metric: str = "semantic") -> pd.DataFrame:
+    """All evaluations side by side (new ones and imported sheets): mean ``metric`` per model on
+    the as-trained prompt. Different evaluations use different examples: compare with care."""
+    return db.scores_overview(store, metric)
 
 
 def pareto_front(costs: list[float], scores: list[float]) -> list[bool]:

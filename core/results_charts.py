@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.results import METRIC_LABELS
 from locales import t
 
 Text = Callable[[str], str]
@@ -48,9 +49,9 @@ def leaderboard_figure(board: pd.DataFrame, text: Text = _english) -> go.Figure:
         error_x={"type": "data", "symmetric": False, "array": data["main_high"] - data["main"],
                  "arrayminus": data["main"] - data["main_low"]},
         hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
-    fig.update_layout(**{**LAYOUT, "height": 120 + 45 * len(data)},
-                      title=text("resultados.chart.leaderboard").format(metric=board["main_metric"].iloc[0]),
-                      xaxis_title=board["main_metric"].iloc[0])
+    metric = METRIC_LABELS.get(str(board["main_metric"].iloc[0]), str(board["main_metric"].iloc[0]))
+    fig.update_layout(**{**LAYOUT, "height": 140 + 45 * len(data)},
+                      title=text("resultados.chart.leaderboard").format(metric=metric), xaxis_title=metric)
     return fig
 
 
@@ -59,6 +60,8 @@ def cost_accuracy_figure(points: pd.DataFrame, text: Text = _english) -> go.Figu
     if points.empty or points["total_cost_per_1k"].isna().all():
         return _empty(text("resultados.chart.no_cost"))
     data = points.dropna(subset=["total_cost_per_1k", "main"])
+    if data.empty:  # costs known but no scores yet (an evaluation still running)
+        return _empty(text("resultados.chart.no_data"))
     costs = data["total_cost_per_1k"].astype(float)
     log_x = bool(costs.min() > 0 and costs.max() / costs.min() > 50)
     fig = go.Figure()
@@ -74,7 +77,8 @@ def cost_accuracy_figure(points: pd.DataFrame, text: Text = _english) -> go.Figu
         hovertemplate="%{text}<br>total $%{x:.4f}<br>training $%{customdata[0]:.4f}"
                       "<br>inference/1k $%{customdata[1]:.4f}<br>score %{y:.3f}<extra></extra>"))
     fig.update_layout(**LAYOUT, title=text("resultados.chart.cost_accuracy"),
-                      xaxis_title=text("resultados.chart.total_cost"), yaxis_title=str(data["main_metric"].iloc[0]),
+                      xaxis_title=text("resultados.chart.total_cost"),
+                      yaxis_title=METRIC_LABELS.get(str(data["main_metric"].iloc[0]), str(data["main_metric"].iloc[0])),
                       xaxis_type="log" if log_x else "linear", showlegend=True)
     return fig
 

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from core import results
@@ -29,13 +30,14 @@ from core.paths import results_dir, seed_dir
 from core.registry import BUNDLED_ID, REMOTE_KINDS, available_models
 from core.store.compare import delete_evaluation, eval_models, list_evaluations
 from core.store.curation import list_curated
-from locales import t
+from locales import t, text_table
 from ui.common import get_store, lang, show_error, tr
 
 store = get_store()
 st.title(tr("resultados.title"))
 st.caption(tr("resultados.intro"))
 LANG = lang()
+TEXT_KEYS = set(text_table())
 
 
 def text(key: str) -> str:
@@ -128,7 +130,7 @@ def judge_section() -> tuple[str | None, str]:
 
 # -- choosing an evaluation and following its progress -----------------------------------------------
 def choose_evaluation() -> str | None:
-    rows = list_evaluations(store)
+    rows = list_evaluations(store, "eval") + list_evaluations(store, "import")  # own runs first, then old sheets
     if not rows:
         st.info(tr("resultados.none_yet"))
         return None
@@ -144,49 +146,78 @@ def choose_evaluation() -> str | None:
     return eval_id
 
 
-@st.fragment(run_every=2.0)
 def progress_panel(eval_id: str) -> None:
-    """Re-drawn every 2 s from the DB; when a run ends the whole page reruns to show its results."""
     try:
         state = evaluation_state(store, eval_id)
     except UserFacingError:
         return
-    running = state["state"] in ("queued", "running", "cancelling")
-    seen = st.session_state.get("rs_seen_state")
-    st.session_state["rs_seen_state"] = (eval_id, state["state"])
-    if seen and seen[0] == eval_id and seen[1] in ("queued", "running", "cancelling") and not running:
+    if state["state"] in ("queued", "running", "cancelling"):
+        running_panel(eval_id)
+    else:
+        finished_panel(state)
+
+
+@st.fragment(run_every=2.0)
+def running_panel(eval_id: str) -> None:
+    """Re-drawn every 2 s from the DB (so it survives a reload); when the run ends the whole page
+    reruns to show the results."""
+    state = evaluation_state(store, eval_id)
+    if state["state"] not in ("queued", "running", "cancelling"):
         st.rerun(scope="app")
+    phase = tr(f"resultados.phase.{state['phase'] or 'queued'}")
+    st.progress(min(1.0, state["fraction"]), text=tr("resultados.progress", phase=phase, done=state["done"] or 0,
+                                                       total=state["total"] or 0))
+    if st.button(tr("resultados.cancel"), key="rs_cancel"):
+        cancel_evaluation(store, eval_id)
+
+
+def finished_panel(state: dict[str, Any]) -> None:
+    eval_id = state["id"]
     values = {"done": state["done"] or 0, "total": state["total"] or 0, "message": state["status_message"] or ""}
-    if running:
-        phase = tr(f"resultados.phase.{state['phase'] or 'queued'}")
-        st.progress(min(1.0, state["fraction"]), text=tr("resultados.progress", phase=phase, **values))
-        if st.button(tr("resultados.cancel"), key="rs_cancel"):
-            cancel_evaluation(store, eval_id)
-        return
     key = f"resultados.state.{state['state']}"
     message = tr(key, **values) if state["state"] in ("succeeded", "imported", "cancelled", "interrupted", "failed") \
-        else state["state"]
-    if state["state"] in ("failed",):
+        else str(state["state"])
+    if state["state"] == "failed":
         st.error(message)
     elif state["state"] in ("cancelled", "interrupted"):
         st.warning(message)
     else:
-        st.caption(message + (f" {values['message']}" if values["message"] and state["state"] == "succeeded" else ""))
-    left, right = st.columns([1, 5])
-    if state["source"] == "eval" and state["state"] in ("cancelled", "interrupted", "failed") and \
-            left.button(tr("resultados.resume"), key="rs_resume"):
+        extra = f" {values['message']}" if values["message"] and state["state"] == "succeeded" else ""
+        wall = f" · {state['wall_s']:.0f} s" if state.get("wall_s") else ""
+        st.caption(message + wall + extra)
+    resumable = state["source"] == "eval" and state["state"] in ("cancelled", "interrupted", "failed")
+    buttons = iter(st.columns([1, 1, 5] if resumable else [1, 6]))
+    if resumable and next(buttons).button(tr("resultados.resume"), key="rs_resume", type="primary"):
         try:
             start_evaluation(store, load_config(store, eval_id), eval_id)
         except UserFacingError as exc:
             show_error(exc)
-        st.rerun(scope="fragment")
-    if right.button(tr("resultados.delete"), key="rs_delete"):
-        delete_evaluation(store, eval_id)
-        st.session_state.pop("rs_eval", None)
-        st.rerun(scope="app")
+        else:
+            st.rerun()
+    with next(buttons).popover(tr("resultados.delete"), icon=":material/delete:"):
+        if st.button(tr("resultados.delete_confirm", eval_id=eval_id), key="rs_delete", type="primary"):
+            delete_evaluation(store, eval_id)
+            st.session_state.pop("rs_eval", None)
+            st.rerun()
 
 
 # -- the results -------------------------------------------------------------------------------------
+def column_labels(frame: Any) -> dict[str, Any]:
+    """Readable, translated headers and number formats (metric names stay as papers write them)."""
+    config: dict[str, Any] = {}
+    for c in frame.columns:
+        label = tr(f"resultados.col.{c}") if f"resultados.col.{c}" in TEXT_KEYS else metric_label(str(c))
+        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]):
+            config[c] = st.column_config.Column(label)
+        elif c in ("rank", "n", "errors", "trained_tokens"):
+            config[c] = st.column_config.NumberColumn(label, format="%d")
+        elif "cost" in str(c) or str(c).endswith("_usd"):
+            config[c] = st.column_config.NumberColumn(label, format="$%.4f")
+        else:
+            config[c] = st.column_config.NumberColumn(label, format="%.3f")
+    return config
+
+
 def leaderboard_tab(eval_id: str, variant: str) -> None:
     board = results.leaderboard(store, eval_id, variant=variant)
     if board.empty:
@@ -196,9 +227,7 @@ def leaderboard_tab(eval_id: str, variant: str) -> None:
     shown = [c for c in ("rank", "display_name", "n", "errors", "main", "main_low", "main_high", "rougeL", "chrf",
                          "bleu", "semantic", "judge", "corpus_bleu", "corpus_chrf", "length_ratio", "repetition",
                          "latency_s", "tokens_out", "inference_cost_per_1k") if c in board.columns]
-    st.dataframe(board[shown], hide_index=True, key="rs_board_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in shown
-                                if c not in ("rank", "display_name", "n", "errors")})
+    st.dataframe(board[shown], hide_index=True, key="rs_board_table", column_config=column_labels(board[shown]))
     if len(board) >= 2:
         st.markdown(f"**{tr('resultados.pair')}**")
         names = dict(zip(board["model_id"], board["display_name"]))
@@ -227,7 +256,7 @@ def costs_tab(eval_id: str) -> None:
     left, right = st.columns(2)
     left.plotly_chart(charts.training_figure(runs, text), key="rs_fig_training")
     right.plotly_chart(charts.loss_figure(results.loss_curves(store), text), key="rs_fig_loss")
-    st.dataframe(runs, hide_index=True, key="rs_runs_table")
+    st.dataframe(runs, hide_index=True, key="rs_runs_table", column_config=column_labels(runs))
 
 
 def criteria_tab(eval_id: str) -> None:
@@ -238,7 +267,7 @@ def criteria_tab(eval_id: str) -> None:
         st.markdown(f"**{tr('resultados.criteria_table')}**")
         raw = ["display_name", "main", "main_low", "main_high", "training_time_s", "tokens_per_s", "training_cost_usd",
                "inference_cost_per_1k", "flex_spread", "flex_mean"]
-        st.dataframe(crit[raw], hide_index=True, key="rs_criteria_table")
+        st.dataframe(crit[raw], hide_index=True, key="rs_criteria_table", column_config=column_labels(crit[raw]))
     flex = results.flexibility(store, eval_id)
     st.plotly_chart(charts.flexibility_figure(flex, text), key="rs_fig_flex")
 
@@ -251,7 +280,17 @@ def examples_tab(eval_id: str, variant: str) -> None:
                               format_func=models.get)
     table = results.per_example(store, eval_id, variant, search=search, models=shown or None)
     st.caption(tr("resultados.rows", n=len(table)))
-    st.dataframe(table.drop(columns=["idx"], errors="ignore"), hide_index=True, key="rs_examples", height=420)
+    columns = {"title": st.column_config.TextColumn(tr("resultados.col.title"), width="medium"),
+               "reference": st.column_config.TextColumn(tr("resultados.col.reference"), width="large")}
+    for c in table.columns:
+        if " · " in c:
+            columns[c] = st.column_config.ProgressColumn(c, format="%.2f", min_value=0.0, max_value=_score_max(table[c]))
+        elif c not in ("idx", "title", "reference"):
+            columns[c] = st.column_config.TextColumn(c, width="large")
+    st.dataframe(table.drop(columns=["idx"], errors="ignore"), hide_index=True, key="rs_examples",
+                 height=min(420, 38 * (len(table) + 1) + 2), column_config=columns)
+    if len(table):
+        example_detail(table, [models[m] for m in (shown or list(models))])
     st.markdown(f"**{tr('resultados.extremes')}**")
     model = st.selectbox(tr("resultados.extremes_model"), list(models), key="rs_extreme_model", format_func=models.get)
     best, worst = results.extremes(store, eval_id, model, k=3, variant=variant)
@@ -260,6 +299,26 @@ def examples_tab(eval_id: str, variant: str) -> None:
     left.dataframe(best.drop(columns=["idx"]), hide_index=True, key="rs_best")
     right.markdown(f"*{tr('resultados.worst')}*")
     right.dataframe(worst.drop(columns=["idx"]), hide_index=True, key="rs_worst")
+
+
+def _score_max(values: Any) -> float:
+    top = values.max()
+    return 1.0 if top != top or top <= 1.0 else 100.0  # chrF/BLEU are 0..100, the rest 0..1
+
+
+def example_detail(table: Any, names: list[str]) -> None:
+    """One example read in full: the title, the reference and every model's answer side by side."""
+    titles = list(table["title"])
+    pick = st.selectbox(tr("resultados.example"), range(len(titles)), key="rs_example_pick",
+                        format_func=lambda i: titles[i])
+    row = table.iloc[pick if pick is not None and pick < len(table) else 0]
+    cols = st.columns(1 + len(names))
+    cols[0].markdown(f"**{tr('resultados.col.reference')}**")
+    cols[0].text(row["reference"])
+    for col, name in zip(cols[1:], names):
+        score = row.get(next((c for c in table.columns if c.startswith(f"{name} · ")), ""), None)
+        col.markdown(f"**{name}**" + (f" · {score:.3f}" if isinstance(score, float) and score == score else ""))
+        col.text(row.get(name) or "")  # model text: never rendered as Markdown or HTML
 
 
 def files_tab(eval_id: str | None) -> None:
@@ -310,6 +369,11 @@ if EVAL_ID:
     VARIANT = st.radio(tr("resultados.variant"), variants, horizontal=True, key="rs_variant",
                        format_func=lambda v: variant_label(v) if v in VARIANTS else v) if len(variants) > 1 else \
         (variants[0] if variants else "default")
+    with st.expander(tr("resultados.overview")):
+        st.caption(tr("resultados.overview_help"))
+        table = results.overview(store, results.main_metric(store, EVAL_ID))
+        st.dataframe(table.drop(columns=["eval_id", "created_at"]), hide_index=True, key="rs_overview",
+                     column_config=column_labels(table.drop(columns=["eval_id", "created_at"])))
     tabs = st.tabs([tr("resultados.tab.leaderboard"), tr("resultados.tab.costs"), tr("resultados.tab.criteria"),
                     tr("resultados.tab.examples"), tr("resultados.tab.files")])
     with tabs[0]:

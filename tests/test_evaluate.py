@@ -244,3 +244,18 @@ def test_eval_command(tiny_model_dir, tmp_path, capsys) -> None:
         assert main(bad) == 2, bad
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.slow
+def test_bundled_model_answers_in_english_and_scores_above_zero(store) -> None:
+    """The real SmolLM2 on 3 seed test titles, two variants: real text, every metric, a real spread."""
+    from core.results import flexibility, leaderboard
+
+    config = EvalConfig(models=["local:smollm2"], limit=3, max_new_tokens=32, batch_size=3,
+                        variants=["default", "summary"])
+    eval_id = run_evaluation(store, config)
+    answers = store.fetch_dicts("SELECT * FROM eval_answers WHERE eval_id = ?", [eval_id])
+    assert len(answers) == 6 and all(len(a["answer"].split()) >= 3 for a in answers)
+    board = leaderboard(store, eval_id)
+    assert board.loc[0, "semantic"] > 0.1 and board.loc[0, "inference_cost_per_1k"] > 0
+    assert flexibility(store, eval_id)["spread"].notna().all()

@@ -152,3 +152,27 @@ def test_empty_database_gives_empty_frames_and_message_figures(store) -> None:
     assert board.loc[0, "n"] == 0 and math.isnan(board.loc[0, "main"])
     assert charts.leaderboard_figure(board).layout.annotations[0].text == "No scores yet."
     assert results.flexibility(store, "ev-empty").empty
+
+
+def test_overview_puts_every_evaluation_side_by_side(handmade) -> None:
+    create_evaluation(handmade, "imp-old", "import", "old sheet", "{}", "imported", [(0, "t", "r")],
+                      [{"model_id": "imported:Finetuned X", "display_name": "Finetuned X", "kind": "imported",
+                        "finetuned": True}])
+    save_scores(handmade, [("imp-old", "imported:Finetuned X", "default", 0, "semantic", 0.42, None)])
+    table = results.overview(handmade, "semantic")
+    assert set(table["eval_id"]) == {EVAL, "imp-old"}
+    old = table[table["eval_id"] == "imp-old"].iloc[0]
+    assert old["display_name"] == "Finetuned X" and old["mean"] == pytest.approx(0.42) and old["n"] == 1
+    ft = table[(table["eval_id"] == EVAL) & (table["display_name"] == "SmolLM2 ft")].iloc[0]
+    assert ft["mean"] == pytest.approx(0.75) and ft["n"] == 4
+
+
+def test_running_evaluation_with_costs_but_no_scores_yet(store) -> None:
+    create_evaluation(store, "ev-running", "eval", "t", "{}", "running", [(0, "a", "b")],
+                      [{"model_id": BASE, "display_name": "SmolLM2", "kind": "local-base"}])
+    save_answers(store, [{"eval_id": "ev-running", "model_id": BASE, "variant": "default", "idx": 0, "answer": "x",
+                          "reference": "b", "cost_usd": 0.001}])
+    points = results.cost_accuracy(store, "ev-running")
+    assert points.loc[0, "total_cost_per_1k"] == pytest.approx(1.0) and math.isnan(points.loc[0, "main"])
+    assert charts.cost_accuracy_figure(points).layout.annotations[0].text == "No scores yet."
+    assert len(results.criteria(store, "ev-running")) == 1

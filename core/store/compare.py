@@ -345,3 +345,14 @@ def run_metrics_df(store: Store, run_ids: list[str] | None = None, names: tuple[
         params += run_ids
     return store.fetch_df(f"SELECT run_id, step, epoch, tokens_seen, name, value FROM run_metrics WHERE {where} "
                           "ORDER BY run_id, name, step", params)
+
+
+def scores_overview(store: Store, metric: str) -> Any:
+    """Every evaluation's models with their mean ``metric`` on the as-trained prompt (pandas):
+    old imported comparisons and new evaluations in one table."""
+    return store.fetch_df(
+        "SELECT e.id AS eval_id, e.source, e.title, e.created_at, m.display_name, m.finetuned, "
+        "count(s.value) AS n, avg(s.value) AS mean FROM evaluations e "
+        "JOIN eval_models m ON m.eval_id = e.id "
+        "LEFT JOIN eval_scores s ON s.eval_id = e.id AND s.model_id = m.model_id AND s.metric = ? "
+        "AND s.variant = 'default' GROUP BY ALL ORDER BY e.source, e.created_at DESC, mean DESC NULLS LAST", [metric])
