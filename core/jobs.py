@@ -43,6 +43,7 @@ from core.store import runs as db
 from core.train_config import LOCAL_PRESETS, PRESETS, TrainConfig  # noqa: F401 - re-exported
 
 ACTIVE_POLL_S = 2.0
+ESTIMATE_SAMPLE = 400         # examples tokenized for a local estimate
 _CHILDREN: dict[str, subprocess.Popen] = {}   # runs started by this process (so they are reaped)
 _CHILDREN_LOCK = threading.Lock()
 
@@ -123,17 +124,51 @@ def estimate_run(store: Store, config: TrainConfig, data: DataChoice | None = No
             openai = config.openai or {}
             return costs.estimate_openai(store, str(openai.get("model") or config.base_model), data.path)
         rows = _estimate_rows(config, data)
+        if not rows:
+            return None
+        # Tokens are counted on at most ESTIMATE_SAMPLE examples, once; the estimate is then scaled
+        # to the examples the run will really go through (max steps x step size, or epochs x data).
+        total = len(rows)
+        sample = rows[:ESTIMATE_SAMPLE]
+        examples = (config.max_steps * config.batch_size * config.grad_accum if config.max_steps
+                    else config.epochs * total)
         rate = db.throughput_history(store, config.base_model)
-        steps_examples = config.max_steps * config.batch_size * config.grad_accum if config.max_steps else 0
-        epochs = max(1, int(round(config.epochs))) if not steps_examples else 1
-        if steps_examples:
-            rows = (rows * (steps_examples // max(len(rows), 1) + 1))[:steps_examples]
-        return costs.estimate_local(store, config.base_model, rows, config.format, epochs=epochs,
-                                    seq_len=config.max_seq_len, batch_size=config.batch_size,
-                                    hardware=None if rate else config.hardware or None, tokens_per_s=rate,
-                                    usd_per_hour=config.price_per_hour)
+        # batch_size=1: our batches carry no padding, so the tokens processed are the real ones
+        kwargs = dict(epochs=1, seq_len=config.max_seq_len, batch_size=1, usd_per_hour=config.price_per_hour)
+        try:
+            estimate = costs.estimate_local(store, config.base_model, sample, config.format, tokens_per_s=rate,
+                                            hardware=None if rate else config.hardware or None, **kwargs)
+        except costs.NoThroughputError:
+            # nothing measured yet: the hardware table's row for a machine like this one
+            fallback = _default_hardware(store)
+            if fallback is None:
+                return None
+            estimate = costs.estimate_local(store, config.base_model, sample, config.format, hardware=fallback,
+                                            **kwargs)
+        return _scaled(estimate, examples / len(sample), config)
     except (UserFacingError, OSError, ValueError):
         return None
+
+
+def _scaled(estimate: Any, factor: float, config: TrainConfig) -> Any:
+    estimate.billable_tokens = int(round(estimate.billable_tokens * factor))
+    estimate.epochs = max(1, int(round(config.epochs))) if not config.max_steps else 1
+    for name in ("time_s", "train_cost_usd", "total_cost_usd"):
+        value = getattr(estimate, name)
+        if value is not None:
+            setattr(estimate, name, value * factor)
+    if abs(factor - 1) > 1e-9:
+        estimate.notes.append(f"Counted on {estimate.n_examples} examples and scaled by {factor:.2f} to the "
+                              "examples this run goes through.")
+    return estimate
+
+
+def _default_hardware(store: Store) -> str | None:
+    from core.costs import list_hardware
+
+    rows = [r["name"] for r in list_hardware(store)]
+    wanted = "gpu" if _cuda_devices() else "cpu"
+    return next((name for name in rows if wanted in name.lower()), None)
 
 
 def _estimate_rows(config: TrainConfig, data: DataChoice) -> list[dict[str, Any]]:
@@ -294,12 +329,10 @@ def _register(store: Store, event: dict[str, Any]) -> None:
 def ingest_run(store: Store, run: dict[str, Any]) -> list[dict[str, Any]]:
     """Apply the run's new events (one transaction); returns them."""
     run_dir = Path(run["run_dir"])
-    events = db.ingest_events(store, run["id"], lambda offset: read_events(run_dir, offset),
-                              on_event=lambda event: _register(store, event))
     beat = read_heartbeat(run)
-    if beat and beat.get("t"):
-        db.set_heartbeat(store, run["id"], float(beat["t"]))
-    return events
+    return db.ingest_events(store, run["id"], lambda offset: read_events(run_dir, offset),
+                            on_event=lambda event: _register(store, event),
+                            heartbeat=float(beat["t"]) if beat and beat.get("t") else None)
 
 
 def check_run(store: Store, run: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,54 @@
+"""``python -m core runs``: the training runs, newest first (after one supervision pass, so runs
+whose process died are shown as lost).
+
+    python -m core runs                 # a table
+    python -m core runs --json          # every column, for scripts
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+from core.commands import open_store
+
+COLUMNS = ("id", "backend", "base_model", "status", "step", "total_steps", "final_loss", "best_loss",
+           "tokens_per_s", "wall_s", "estimated_cost_usd", "actual_cost_usd")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("runs", help="List training runs (local and OpenAI) with their status and figures.")
+    parser.add_argument("--json", action="store_true", help="Print every column as JSON lines.")
+    parser.add_argument("--limit", type=int, default=50, help="Show at most this many runs (newest first).")
+    parser.set_defaults(func=run)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def run(args: argparse.Namespace) -> int:
+    from core import jobs
+    from core.store import runs as db
+
+    with open_store() as store:
+        jobs.poll(store)
+        rows = db.list_runs(store, limit=args.limit)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, default=str, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no runs yet: `python -m core train --preset cpu-demo` starts one")
+        return 0
+    table = [COLUMNS] + [tuple(_cell(r.get(c)) for c in COLUMNS) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    for row in rows:
+        if row["status"] in ("failed", "lost") and row.get("status_message"):
+            print(f"{row['id']}: {row['status_message']}")
+    return 0

@@ -1,0 +1,189 @@
+"""The run supervisor with real training subprocesses (the tiny model): launch and ingest, a run
+killed and the supervisor restarted (lost, nothing ingested twice), cancel (graceful, and forced
+after the grace period), resume from the checkpoint, secrets only in the environment."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from core import jobs
+from core.store import Store
+from core.store import runs as db
+
+SEED = Path(__file__).resolve().parent.parent / "dados" / "seed"
+
+
+def _config(model: Path, **overrides) -> jobs.TrainConfig:
+    values = dict(base_model=str(model), data="seed-study", max_steps=3, batch_size=2, grad_accum=1, max_seq_len=64,
+                  learning_rate=3e-3, warmup_steps=0, lora_r=4, lora_alpha=8, eval_every=0, eval_examples=4,
+                  save_every=0, max_train_examples=16, grace_s=20.0)
+    values.update(overrides)
+    return jobs.TrainConfig.from_preset("custom", **values)
+
+
+@pytest.fixture
+def db_store(isolated_results: Path):
+    store = Store()
+    yield store
+    for run in db.active_runs(store):  # never leave a training process behind
+        if run.get("pid"):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(int(run["pid"]), signal.SIGKILL)
+    store.close()
+
+
+def _wait(store: Store, run_id: str, condition, timeout: float = 120.0) -> dict:
+    end = time.time() + timeout
+    while time.time() < end:
+        jobs.poll(store)
+        run = db.get_run(store, run_id)
+        if condition(run):
+            return run
+        time.sleep(0.3)
+    raise AssertionError(f"timed out; run is {db.get_run(store, run_id)}")
+
+
+def _metric_rows(store: Store, run_id: str) -> list[tuple]:
+    return store.fetchall("SELECT step, name FROM run_metrics WHERE run_id = ? ORDER BY step, name", [run_id])
+
+
+def test_launch_runs_in_the_background_and_is_recorded(db_store: Store, tiny_model_dir: Path) -> None:
+    secret = "sk-never-written-anywhere-123456"
+    started = time.time()
+    run_id = jobs.launch(db_store, _config(tiny_model_dir, max_steps=4, save_every=2, eval_every=2),
+                         env={"OPENAI_API_KEY": secret})
+    assert time.time() - started < 10  # launching never waits for the training
+    run = db.get_run(db_store, run_id)
+    assert run["status"] == "starting" and run["pid"] and run["curated_name"] == "seed-study"
+    environ = Path(f"/proc/{run['pid']}/environ")
+    if environ.exists():  # the key reaches the subprocess through its environment only
+        assert secret.encode() in environ.read_bytes()
+    run = _wait(db_store, run_id, lambda r: r["status"] in db.TERMINAL)
+    assert run["status"] == "succeeded", jobs.run_log_tail(run)
+    assert run["step"] == 4 and run["total_steps"] == 4 and run["trained_tokens"] > 0
+    assert run["started_at"] and run["ended_at"] and run["wall_s"] > 0 and run["tokens_per_s"] > 0
+    assert run["device"].startswith("cpu") and run["peak_rss_mb"] > 0 and run["final_loss"] > 0
+    assert run["output_model"].endswith("adapter") and run["actual_cost_usd"] is not None
+    assert run["events_offset"] == (Path(run["run_dir"]) / "events.jsonl").stat().st_size
+    names = {name for _, name in _metric_rows(db_store, run_id)}
+    assert {"train_loss", "eval_loss", "lr"} <= names
+    models = {m["id"] for m in db_store.fetch_dicts("SELECT id FROM models WHERE run_id = ?", [run_id])}
+    assert models == {f"local-ft:{run_id}", f"local-ft:{run_id}@2"}
+    for path in Path(run["run_dir"]).rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".jsonl", ".log", ""):
+            assert secret not in path.read_text(errors="replace"), path
+    assert secret not in json.dumps(db_store.fetch_dicts("SELECT * FROM runs"), default=str)
+    curves = db.metrics_df(db_store, [run_id])
+    assert set(curves["name"]) == {"train_loss", "eval_loss"} and curves["tokens_seen"].notna().all()
+
+
+def test_killed_run_is_marked_lost_after_a_supervisor_restart(isolated_results: Path, tiny_model_dir: Path) -> None:
+    store = Store()
+    run_id = jobs.launch(store, _config(tiny_model_dir, max_steps=100_000))
+    run = _wait(store, run_id, lambda r: (r["step"] or 0) >= 3)
+    os.killpg(int(run["pid"]), signal.SIGKILL)  # the whole process group, as an OOM killer or a crash would
+    jobs._CHILDREN.clear()                      # the app restarts: it knows nothing but the database
+    store.close()
+    time.sleep(0.5)
+    store = Store()
+    try:
+        before = _metric_rows(store, run_id)
+        polled = jobs.poll(store)
+        assert [r["id"] for r in polled] == [run_id]
+        run = db.get_run(store, run_id)
+        assert run["status"] == "lost" and "last heartbeat at" in run["status_message"]
+        assert run["last_heartbeat"] is not None and run["ended_at"] is not None
+        after = _metric_rows(store, run_id)
+        assert len(after) >= len(before) and len(after) == len(set(after))  # nothing ingested twice
+        jobs.poll(store)
+        jobs.ingest_run(store, run)
+        assert _metric_rows(store, run_id) == after
+        events, _ = jobs.read_events(Path(run["run_dir"]))
+        assert len(after) == sum(1 for e in events if e["type"] == "metric" for k in e
+                                 if k in ("train_loss", "lr", "grad_norm", "eval_loss"))
+        with pytest.raises(jobs.RunStateError, match="no checkpoint"):
+            jobs.resume_run(store, run_id)
+    finally:
+        store.close()
+
+
+def test_concurrent_polls_never_ingest_twice(db_store: Store, tiny_model_dir: Path) -> None:
+    run_id = jobs.launch(db_store, _config(tiny_model_dir, max_steps=6))
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            jobs.poll(db_store)
+
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        _wait(db_store, run_id, lambda r: r["status"] in db.TERMINAL)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    rows = _metric_rows(db_store, run_id)
+    assert len(rows) == len(set(rows)) and len([r for r in rows if r[1] == "train_loss"]) == 6
+
+
+def test_cancel_saves_a_checkpoint_and_resume_continues(db_store: Store, tiny_model_dir: Path) -> None:
+    run_id = jobs.launch(db_store, _config(tiny_model_dir, max_steps=100_000))
+    _wait(db_store, run_id, lambda r: (r["step"] or 0) >= 2)
+    run = jobs.cancel_run(db_store, run_id)
+    assert run["status"] == "cancelled" and "checkpoint" in run["status_message"]
+    checkpoint = jobs.latest_checkpoint(Path(run["run_dir"]))
+    assert checkpoint is not None
+    saved_step = int(checkpoint.name.split("-")[1])
+    with pytest.raises(jobs.RunStateError):
+        jobs.cancel_run(db_store, run_id)
+    jobs.resume_run(db_store, run_id)
+    assert db.get_run(db_store, run_id)["status"] == "starting"
+    with pytest.raises(jobs.RunStateError, match="still running"):
+        jobs.resume_run(db_store, run_id)
+    run = _wait(db_store, run_id, lambda r: (r["step"] or 0) >= saved_step + 2)
+    assert run["resumes"] == 1 and run["status"] == "running"
+    run = jobs.cancel_run(db_store, run_id, wait=True)
+    assert run["status"] == "cancelled"
+    steps = [s for s, name in _metric_rows(db_store, run_id) if name == "train_loss"]
+    assert steps == list(range(1, len(steps) + 1))  # continuous, no step twice
+
+
+def test_a_stuck_run_is_killed_after_the_grace_period(db_store: Store, tiny_model_dir: Path) -> None:
+    run_id = jobs.launch(db_store, _config(tiny_model_dir, max_steps=100_000))
+    run = _wait(db_store, run_id, lambda r: (r["step"] or 0) >= 1)
+    os.kill(int(run["pid"]), signal.SIGSTOP)  # it can no longer look at the cancel file
+    started = time.time()
+    run = jobs.cancel_run(db_store, run_id, grace_s=1.0)
+    assert time.time() - started < 30
+    assert run["status"] == "cancelled" and "ended before it reported" in run["status_message"]
+    assert not jobs.process_alive(run)
+
+
+def test_bad_input_is_one_sentence_and_creates_nothing(db_store: Store, tiny_model_dir: Path) -> None:
+    with pytest.raises(jobs.UserFacingError, match="neither a training file nor a curated dataset"):
+        jobs.launch(db_store, _config(tiny_model_dir, data="no-such-dataset"))
+    with pytest.raises(jobs.UserFacingError, match="lora_r"):
+        jobs.launch(db_store, _config(tiny_model_dir, lora_r=0))
+    assert db.list_runs(db_store) == []
+    with pytest.raises(jobs.RunNotFoundError):
+        jobs.cancel_run(db_store, "nope")
+
+
+def test_a_run_whose_process_vanished_before_an_app_start_is_lost(db_store: Store, tmp_path: Path) -> None:
+    run_dir = tmp_path / "runs" / "old-run"
+    run_dir.mkdir(parents=True)
+    (run_dir / "events.jsonl").write_text(json.dumps({"type": "status", "status": "running", "t": time.time()}) + "\n")
+    db.insert_run(db_store, {"id": "old-run", "backend": "local", "base_model": "smollm2", "config_json": "{}",
+                             "status": "starting", "run_dir": str(run_dir), "pid": 2**22 + 12345})
+    jobs.poll(db_store)
+    run = db.get_run(db_store, "old-run")
+    assert run["status"] == "lost" and "never sent a heartbeat" in run["status_message"]
