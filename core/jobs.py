@@ -19,6 +19,7 @@ process per GPU, rank 0 writes the events). The training settings are ``TrainCon
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -365,26 +366,40 @@ def poll(store: Store) -> list[dict[str, Any]]:
     return [check_run(store, run) for run in db.active_runs(store)]
 
 
-_SUPERVISORS: dict[int, threading.Thread] = {}
+_SUPERVISORS: dict[int, tuple[Store, threading.Thread]] = {}
+_SHUTDOWN = threading.Event()
 
 
 def start_supervisor(store: Store, interval: float = ACTIVE_POLL_S) -> threading.Thread:
     """A daemon thread that polls while the app runs (idempotent per store): runs are ingested and
     their models registered even when nobody looks at the training page."""
-    thread = _SUPERVISORS.get(id(store))
-    if thread is not None and thread.is_alive():
-        return thread
+    known = _SUPERVISORS.get(id(store))
+    if known is not None and known[0] is store and known[1].is_alive():
+        return known[1]
 
     def loop() -> None:
-        while True:
+        while not _SHUTDOWN.is_set() and _SUPERVISORS.get(id(store), (None,))[0] is store:
             with contextlib.suppress(Exception):  # a failed pass is retried; the page shows errors
                 poll(store)
-            time.sleep(interval)
+            _SHUTDOWN.wait(interval)
 
     thread = threading.Thread(target=loop, daemon=True, name="run-supervisor")
+    _SUPERVISORS[id(store)] = (store, thread)
     thread.start()
-    _SUPERVISORS[id(store)] = thread
     return thread
+
+
+def stop_supervisor(store: Store) -> None:
+    _SUPERVISORS.pop(id(store), None)
+
+
+@atexit.register
+def _stop_supervisors() -> None:
+    # A daemon thread killed inside a DuckDB call at interpreter exit aborts the process: let the
+    # passes in flight finish first.
+    _SHUTDOWN.set()
+    for _, thread in list(_SUPERVISORS.values()):
+        thread.join(timeout=10)
 
 
 def get_run(store: Store, run_id: str) -> dict[str, Any]:

@@ -1,0 +1,90 @@
+"""AppTest of page 3: presets fill the settings, bad settings are one sentence, the OpenAI widgets
+plug in, and a tiny run launched from the page trains in its own process and is seen finishing."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "3_treino.py")
+
+
+def _app() -> AppTest:
+    import streamlit as st
+
+    st.cache_resource.clear()  # the page's Store is cached per process: open this test's database
+    st.cache_data.clear()
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["lang"] = "en"
+    return at.run()
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_presets_fill_the_settings(isolated_results) -> None:
+    at = _app()
+    assert not at.exception
+    assert at.title[0].value == "Training"
+    assert at.radio(key="treino.preset").value == "cpu-demo"
+    assert at.number_input(key="treino.lora_r").value == 8
+    assert at.number_input(key="treino.max_steps").value == 16
+    at.radio(key="treino.preset").set_value("seed-study").run()
+    assert at.number_input(key="treino.lora_r").value == 16
+    assert at.number_input(key="treino.max_steps").value == 60
+    assert at.number_input(key="treino.grad_accum").value == 4
+    assert at.multiselect(key="treino.target_modules").value == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
+                                                                  "up_proj", "down_proj"]
+    assert "LoRA rank" in at.number_input(key="treino.lora_r").help
+    assert any("No runs yet" in i.value for i in at.info)
+    at.session_state["lang"] = "pt"
+    at.run()
+    assert at.title[0].value == "Treino" and not at.exception
+
+
+def test_bad_settings_are_one_sentence_and_block_the_launch(isolated_results) -> None:
+    at = _app()
+    at.multiselect(key="treino.target_modules").set_value([]).run()
+    assert at.error and "target_modules" in at.error[0].value
+    assert not [b for b in at.button if b.key == "treino.launch"]
+
+
+def test_the_openai_widgets_plug_in(isolated_results, monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    at = _app()
+    at.radio(key="treino.backend").set_value("openai").run()
+    assert not at.exception
+    assert any("2027-01-06" in i.value for i in at.info)  # the wind-down notice
+    assert all(".jsonl" in option for option in at.selectbox(key="treino.data.openai").options)
+    assert not [b for b in at.button if b.key == "treino.launch"]  # no key yet
+
+
+def test_launch_a_tiny_run_from_the_page_and_see_it_finish(isolated_results, tiny_model_dir: Path) -> None:
+    at = _app()
+    at.selectbox(key="treino.model_choice").set_value("other").run()
+    at.text_input(key="treino.model_text").input(str(tiny_model_dir)).run()
+    for key, value in (("max_steps", 3), ("max_seq_len", 64), ("max_train_examples", 12), ("eval_examples", 4),
+                       ("eval_every", 0), ("save_every", 0)):
+        at.number_input(key=f"treino.{key}").set_value(value)
+    at.run()
+    assert not at.exception and not at.error
+    started = time.time()
+    at.button(key="treino.launch").click().run()
+    assert time.time() - started < 60  # the page does not wait for the training
+    assert not at.exception
+    run_id = at.session_state["treino.run"]
+    deadline = time.time() + 180
+    while time.time() < deadline and "succeeded" not in _markdown(at):
+        time.sleep(1.0)
+        at.run()
+    text = _markdown(at)
+    assert "succeeded" in text, text + "\n".join(e.value for e in at.error)
+    assert at.selectbox(key="treino.run").value == run_id
+    assert [m for m in at.metric if m.label == "Tokens/s" and m.value != "-"]
+    assert len(at.get("plotly_chart")) >= 1
+    # a fresh session (a reload, another tab) finds the run in the database
+    again = _app()
+    assert again.selectbox(key="treino.run").value == run_id and "succeeded" in _markdown(again)
