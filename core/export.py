@@ -140,12 +140,16 @@ def _pair_sheets(store: Store, eval_id: str) -> list[tuple[str, pd.DataFrame]]:
     models = {m["model_id"]: m for m in db.eval_models(store, eval_id)}
     table = per_example(store, eval_id)
     sheets = []
-    for a, b in model_pairs(store, eval_id):
+    pairs = model_pairs(store, eval_id)
+    fine_tunes_of = {b: sum(1 for _, other in pairs if other == b) for _, b in pairs}
+    for a, b in pairs:
         ma, mb = models[a], models[b]
         if ma["finetuned"] and not mb["finetuned"]:
             base_name = _base_label(mb)
-            headers = [TITLE_HEADER, REFERENCE_HEADER, f"Finetuned {base_name}", base_name]
-            sheet = base_name
+            # Several fine-tunes of one base: name each, or the columns could not be told apart.
+            which = f" ({ma['display_name']})" if fine_tunes_of[b] > 1 else ""
+            headers = [TITLE_HEADER, REFERENCE_HEADER, f"Finetuned {base_name}{which}", base_name]
+            sheet = base_name + (f" {ma['display_name']}" if which else "")
         else:
             headers = [TITLE_HEADER, REFERENCE_HEADER, ma["display_name"], mb["display_name"]]
             sheet = f"{ma['display_name']} x {mb['display_name']}"

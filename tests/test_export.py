@@ -167,3 +167,16 @@ def test_report_and_import_commands(tmp_path, capsys) -> None:
     assert main(["report", "--xlsx", str(tmp_path / "out.csv")]) == 2
     assert main(["report", "--eval", "ev-nothing"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_two_fine_tunes_of_one_base_get_their_own_named_sheets(store, tmp_path) -> None:
+    models = [{"model_id": f"local-ft:{r}", "display_name": r, "kind": "local-finetune", "finetuned": True,
+               "base_model": "smollm2", "run_id": r} for r in ("runA", "runB")]
+    models.append({"model_id": "local:smollm2", "display_name": "SmolLM2", "kind": "local-base", "base_model": "smollm2"})
+    create_evaluation(store, "ev-two", "eval", "two", "{}", "succeeded", [(0, "T", "R")], models)
+    save_answers(store, [{"eval_id": "ev-two", "model_id": m["model_id"], "variant": "default", "idx": 0,
+                          "answer": f"by {m['display_name']}", "reference": "R"} for m in models])
+    wb = load_workbook(write_report(store, tmp_path / "two.xlsx", "ev-two"))
+    headers = {name: [c.value for c in wb[name][1]] for name in ("SmolLM2_runA", "SmolLM2_runB")}
+    assert headers["SmolLM2_runA"][2:] == ["Finetuned SmolLM2 (runA)", "SmolLM2"]
+    assert [c.value for c in wb["SmolLM2_runB"][2]] == ["T", "R", "by runB", "by SmolLM2"]
