@@ -285,7 +285,8 @@ def _score_rows(store: Store, eval_id: str, metrics: list[str], rows: list[dict[
                            for r, values in zip(rows, scored) for name, value in values.items()])
 
 
-def _generate_missing(store: Store, eval_id: str, config: EvalConfig, progress: _Progress) -> None:
+def _generate_missing(store: Store, eval_id: str, config: EvalConfig, progress: _Progress,
+                      api_key: str | None) -> None:
     from core.generate import generate_batch
 
     examples = {e["idx"]: e for e in db.eval_examples(store, eval_id)}
@@ -300,7 +301,8 @@ def _generate_missing(store: Store, eval_id: str, config: EvalConfig, progress: 
                 progress.check_cancel()
                 chunk = missing[start:start + config.batch_size]
                 titles = [examples[i]["title"] for i in chunk]
-                answers = generate_batch(store, model_id, titles, settings, batch_size=config.batch_size)
+                answers = generate_batch(store, model_id, titles, settings, batch_size=config.batch_size,
+                                         api_key=api_key)
                 rows = [{"eval_id": eval_id, "model_id": model_id, "variant": variant_name, "idx": i,
                          "prompt": settings.user_message(examples[i]["title"]),
                          "reference": variant_reference(variant, examples[i]["reference"]), "answer": a.text,
@@ -325,7 +327,7 @@ def _score_missing(store: Store, eval_id: str, config: EvalConfig, progress: _Pr
             progress.report("scoring", f"{metric}: {start + len(chunk)}/{len(rows)}")
 
 
-def _judge_missing(store: Store, eval_id: str, config: EvalConfig, progress: _Progress) -> None:
+def _judge_missing(store: Store, eval_id: str, config: EvalConfig, progress: _Progress, api_key: str | None) -> None:
     if not config.judge_model:
         return
     rows = db.answers_missing_metric(store, eval_id, "judge")
@@ -333,18 +335,21 @@ def _judge_missing(store: Store, eval_id: str, config: EvalConfig, progress: _Pr
         progress.check_cancel()
         chunk = rows[start:start + 16]
         graded = judge_answers(store, config.judge_model, config.judge_rubric,
-                               [{"title": r["title"], "reference": r["reference"], "answer": r["answer"]} for r in chunk])
+                               [{"title": r["title"], "reference": r["reference"], "answer": r["answer"]} for r in chunk],
+                               api_key=api_key)
         db.save_scores(store, [(eval_id, r["model_id"], r["variant"], r["idx"], "judge", score, text[:2000])
                                for r, (score, text) in zip(chunk, graded) if not text.startswith("error:")])
         progress.report("judging", f"judge: {start + len(chunk)}/{len(rows)}", force=True)
 
 
 def run_evaluation(store: Store, config: EvalConfig, eval_id: str | None = None,
-                   on_progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> str:
+                   on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
+                   api_key: str | None = None) -> str:
     """Run (or resume) an evaluation to the end in this thread; returns its id.
 
     ``on_progress(done, total, message)`` follows the answers; setting ``cancel`` (or status
     'cancelling' in the DB) stops it after the current batch with everything made so far kept.
+    ``api_key`` (OpenAI models and judge) overrides OPENAI_API_KEY; it is never stored.
     """
     eval_id = prepare_evaluation(store, config, eval_id)
     examples = db.eval_examples(store, eval_id)
@@ -355,9 +360,9 @@ def run_evaluation(store: Store, config: EvalConfig, eval_id: str | None = None,
                          ended_at=None, done=done, total=total, phase="generating", heartbeat_at=_now())
     progress = _Progress(store, eval_id, total, done, on_progress, cancel)
     try:
-        _generate_missing(store, eval_id, config, progress)
+        _generate_missing(store, eval_id, config, progress, api_key)
         _score_missing(store, eval_id, config, progress)
-        _judge_missing(store, eval_id, config, progress)
+        _judge_missing(store, eval_id, config, progress, api_key)
     except EvaluationCancelled:
         db.update_evaluation(store, eval_id, status="cancelled", ended_at=_now(), done=progress.done,
                              wall_s=time.monotonic() - started)
@@ -382,7 +387,7 @@ _threads: dict[str, tuple[threading.Thread, threading.Event]] = {}
 _threads_lock = threading.Lock()
 
 
-def start_evaluation(store: Store, config: EvalConfig, eval_id: str | None = None) -> str:
+def start_evaluation(store: Store, config: EvalConfig, eval_id: str | None = None, api_key: str | None = None) -> str:
     """Prepare now (errors raise here, in one sentence), then run in a daemon thread of this
     process. Starting an evaluation that is already running just returns its id."""
     eval_id = prepare_evaluation(store, config, eval_id)
@@ -396,7 +401,7 @@ def start_evaluation(store: Store, config: EvalConfig, eval_id: str | None = Non
         def work() -> None:
             # A failure is already recorded on the evaluation row, where the page shows it.
             with contextlib.suppress(Exception):
-                run_evaluation(store, config, eval_id, cancel=cancel)
+                run_evaluation(store, config, eval_id, cancel=cancel, api_key=api_key)
 
         thread = threading.Thread(target=work, daemon=True, name=f"eval-{eval_id}")
         _threads[eval_id] = (thread, cancel)

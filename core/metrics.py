@@ -354,7 +354,8 @@ def check_rubric(rubric: str) -> None:
 
 
 def judge_answers(store: Any, judge_model: str, rubric: str, items: Sequence[dict[str, str]],
-                  max_new_tokens: int = 300, scale_max: int = 5) -> list[tuple[float | None, str]]:
+                  max_new_tokens: int = 300, scale_max: int = 5,
+                  api_key: str | None = None) -> list[tuple[float | None, str]]:
     """Grade each ``{"title", "reference", "answer"}`` with a registry model (through core/generate.py,
     so OpenAI, any OpenAI-compatible endpoint or a local model; remote calls run concurrently).
     Returns (score 0..1 or None, the judge's text or its error) per item."""
@@ -364,7 +365,7 @@ def judge_answers(store: Any, judge_model: str, rubric: str, items: Sequence[dic
     prompts = [judge_prompt(rubric, i.get("title", ""), i.get("reference", ""), i.get("answer", "")) for i in items]
     settings = GenerationSettings(temperature=0.0, max_new_tokens=max_new_tokens, user_template="{title}")
     results = []
-    for answer in generate_batch(store, judge_model, prompts, settings, batch_size=8):
+    for answer in generate_batch(store, judge_model, prompts, settings, batch_size=8, api_key=api_key):
         if answer.error:
             results.append((None, f"error: {answer.error}"))
         else:

@@ -27,8 +27,14 @@ TEXT: dict[str, tuple[str, str]] = {
                               "Nenhum modelo OpenAI ou compatível está registrado para ser juiz (a página 4 adiciona)."),
     "resultados.rubric": ("Rubric (visible and editable; {title}, {reference}, {answer} are filled in)",
                           "Rubrica (visível e editável; {title}, {reference}, {answer} são preenchidos)"),
-    "resultados.judge_key": ("The judge uses OPENAI_API_KEY from the environment or st.secrets; none is set.",
-                             "O juiz usa OPENAI_API_KEY do ambiente ou de st.secrets; nenhuma está definida."),
+    "resultados.api_key": ("OpenAI API key", "Chave da API da OpenAI"),
+    "resultados.api_key_help": ("Used for this session only: never stored, logged or exported. OPENAI_API_KEY or "
+                                "st.secrets work too.",
+                                "Usada só nesta sessão: nunca é guardada, registrada ou exportada. OPENAI_API_KEY ou "
+                                "st.secrets também funcionam."),
+    "resultados.api_key_missing": ("An OpenAI model is selected: type the API key (or set OPENAI_API_KEY) to run.",
+                                   "Um modelo da OpenAI foi escolhido: digite a chave da API (ou defina OPENAI_API_KEY) "
+                                   "para rodar."),
     "resultados.start": ("Run evaluation", "Rodar avaliação"),
     "resultados.started": ("Evaluation {eval_id} started in the background.", "Avaliação {eval_id} iniciada em segundo plano."),
     "resultados.variant_notes": ("How each variant is scored", "Como cada variante é pontuada"),

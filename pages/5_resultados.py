@@ -97,13 +97,14 @@ def launch_form() -> None:
         batch = c4.number_input(tr("resultados.batch_size"), 1, 256, 16, key="rs_batch",
                                 help=field_help(EvalConfig, "batch_size"))
         judge_model, rubric = judge_section()
-        if st.button(tr("resultados.start"), type="primary", key="rs_start", disabled=not models):
+        api_key, key_ready = api_key_for(models + ([judge_model] if judge_model else []))
+        if st.button(tr("resultados.start"), type="primary", key="rs_start", disabled=not models or not key_ready):
             try:
                 config = EvalConfig(models=models, data=data, split=split, limit=int(limit) or None, seed=int(seed),
                                     variants=variants or ["default"], metrics=metrics or list(DEFAULT_METRICS),
                                     main_metric=main, max_new_tokens=int(max_new), batch_size=int(batch),
                                     judge_model=judge_model, judge_rubric=rubric)
-                eval_id = start_evaluation(store, config)
+                eval_id = start_evaluation(store, config, api_key=api_key)
             except UserFacingError as exc:
                 show_error(exc)
             else:
@@ -121,11 +122,28 @@ def judge_section() -> tuple[str | None, str]:
         st.info(tr("resultados.judge_none"))
         return None, DEFAULT_RUBRIC
     judge = st.selectbox(tr("resultados.judge_model"), judges, key="rs_judge_model")
-    if MODELS[judge]["kind"] != "endpoint" and not os.environ.get("OPENAI_API_KEY"):
-        st.warning(tr("resultados.judge_key"))
     rubric = st.text_area(tr("resultados.rubric"), DEFAULT_RUBRIC, height=260, key="rs_rubric",
                           help=field_help(EvalConfig, "judge_rubric"))
     return judge, rubric
+
+
+def api_key_for(model_ids: list[str]) -> tuple[str | None, bool]:
+    """(key, ready) for OpenAI models: OPENAI_API_KEY, st.secrets, or a password field (kept in
+    this session's memory only, never stored)."""
+    if not any(MODELS.get(m, {}).get("kind") in ("openai", "openai-finetune") for m in model_ids):
+        return None, True
+    if os.environ.get("OPENAI_API_KEY"):
+        return None, True
+    try:
+        secret = st.secrets.get("OPENAI_API_KEY")
+    except Exception:  # no secrets.toml at all
+        secret = None
+    if secret:
+        return str(secret), True
+    key = st.text_input(tr("resultados.api_key"), type="password", key="rs_api_key", help=tr("resultados.api_key_help"))
+    if not key:
+        st.info(tr("resultados.api_key_missing"))
+    return key or None, bool(key)
 
 
 # -- choosing an evaluation and following its progress -----------------------------------------------
@@ -189,7 +207,8 @@ def finished_panel(state: dict[str, Any]) -> None:
     buttons = iter(st.columns([1, 1, 5] if resumable else [1, 6]))
     if resumable and next(buttons).button(tr("resultados.resume"), key="rs_resume", type="primary"):
         try:
-            start_evaluation(store, load_config(store, eval_id), eval_id)
+            start_evaluation(store, load_config(store, eval_id), eval_id,
+                             api_key=st.session_state.get("rs_api_key") or None)
         except UserFacingError as exc:
             show_error(exc)
         else:

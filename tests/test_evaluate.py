@@ -125,9 +125,9 @@ def test_resume_after_interruption_regenerates_nothing(store, tiny_id, monkeypat
     generated: list[str] = []
     real = core.generate.generate_batch
 
-    def counting(store_, model_id, prompts, settings=None, batch_size=32, on_progress=None):
+    def counting(store_, model_id, prompts, settings=None, **kwargs):
         generated.extend(prompts)
-        return real(store_, model_id, prompts, settings, batch_size=batch_size, on_progress=on_progress)
+        return real(store_, model_id, prompts, settings, **kwargs)
 
     monkeypatch.setattr(core.generate, "generate_batch", counting)
     config = _config([tiny_id], limit=6, batch_size=2)

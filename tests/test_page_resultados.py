@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fake_openai import FAKE_KEY, fake_openai_fixture  # noqa: F401 - the fixture
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +104,8 @@ def test_import_the_seed_sheet_and_pair_test() -> None:
     assert any("paired bootstrap p" in m.value for m in at.markdown)
 
 
-def test_bad_input_is_one_sentence(tiny_registered) -> None:
+def test_bad_input_is_one_sentence(tiny_registered, monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-used-0000")  # the config fails before any request
     at = _app()
     at.multiselect(key="rs_models").set_value([tiny_registered])
     at.multiselect(key="rs_metrics").set_value(["rougeL"])
@@ -118,3 +120,28 @@ def test_bad_input_is_one_sentence(tiny_registered) -> None:
     at.button(key="rs_start").click().run()
     assert not at.exception
     assert len(at.error) == 1 and "judge_rubric" in at.error[0].value
+
+
+def test_openai_model_needs_a_key_typed_for_the_session_only(fake_openai, monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")  # the fake server stays the base URL; the key comes from the field
+    at = _app()
+    at.multiselect(key="rs_models").set_value(["openai:gpt-4o-mini-2024-07-18"]).run()
+    assert at.button(key="rs_start").disabled
+    assert any("type the API key" in i.value for i in at.info)
+    at.number_input(key="rs_limit").set_value(2)
+    at.multiselect(key="rs_metrics").set_value(["rougeL"])
+    at.text_input(key="rs_api_key").input(FAKE_KEY).run()
+    assert not at.button(key="rs_start").disabled
+    at.button(key="rs_start").click().run()
+    assert not at.exception
+    _wait_for_evaluation(at)
+    import streamlit as st
+
+    from core.store import Store
+
+    st.cache_resource.clear()
+    with Store() as store:
+        rows = store.fetchall("SELECT answer, error FROM eval_answers")
+        configs = " ".join(r[0] for r in store.fetchall("SELECT config_json FROM evaluations"))
+    assert len(rows) == 2 and all(e is None and a.startswith("gpt-4o-mini") for a, e in rows)
+    assert FAKE_KEY not in configs  # the key is never stored
