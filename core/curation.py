@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -200,6 +201,8 @@ class Features:
         self._dup: np.ndarray | None = None
         self.tokens: dict[str, np.ndarray] = {}
         self._keyword_cache: dict[str, np.ndarray] = {}
+        # the page shares one Features between sessions (st.cache_resource): fill caches one at a time
+        self.lock = threading.RLock()
 
     @property
     def report(self) -> LoadReport:
@@ -226,6 +229,10 @@ class Features:
         duplicates) the texts are compared exactly, so the flags are exact."""
         if self._dup is not None and subset is None:
             return self._dup
+        with self.lock:
+            return self._duplicates(subset)
+
+    def _duplicates(self, subset: np.ndarray | None) -> np.ndarray:
         dup = np.zeros(self.n, dtype=bool)
         where = np.arange(self.n) if subset is None else np.flatnonzero(subset)
         if len(where):
@@ -251,6 +258,10 @@ class Features:
         Arrow's case-insensitive search. Cached per keyword."""
         if not keywords:
             return np.ones(self.n, dtype=bool)
+        with self.lock:
+            return self._keyword_hits(keywords, mode)
+
+    def _keyword_hits(self, keywords: list[str], mode: str) -> np.ndarray:
         result = None
         for word in keywords:
             hits = self._keyword_cache.get(word)
@@ -266,6 +277,11 @@ class Features:
     def ensure_tokens(self, tokenizer: str, needed: np.ndarray, *, cache: TokenCache | None = None,
                       progress: Progress | None = None) -> np.ndarray:
         """Token counts (title + content) of every ``needed`` row, counting only rows never counted."""
+        with self.lock:
+            return self._ensure_tokens(tokenizer, needed, cache, progress)
+
+    def _ensure_tokens(self, tokenizer: str, needed: np.ndarray, cache: TokenCache | None,
+                       progress: Progress | None) -> np.ndarray:
         counts = self.tokens.get(tokenizer)
         if counts is None:
             counts = np.full(self.n, -1, dtype=np.int32)

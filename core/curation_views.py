@@ -129,7 +129,8 @@ def funnel_figure(funnel: dict[str, int], labels: dict[str, str]) -> Any:
 
 
 def histogram_figure(series: list[tuple[str, Histogram, str]], x_title: str, y_title: str,
-                     lines: list[tuple[float, str]] | None = None, log_y: bool = False) -> Any:
+                     lines: list[tuple[float, str]] | None = None, log_y: bool = False,
+                     title: str | None = None) -> Any:
     """Bars for one or more histograms over the same edges; ``lines`` marks the filter limits."""
     import plotly.graph_objects as go
 
@@ -139,10 +140,12 @@ def histogram_figure(series: list[tuple[str, Histogram, str]], x_title: str, y_t
         fig.add_trace(go.Bar(x=centers, y=hist.counts, width=np.diff(hist.edges), name=name,
                              marker={"color": color}, opacity=0.75))
     for x, text in lines or []:
-        fig.add_vline(x=x, line_dash="dash", line_color="#E45756", annotation_text=text,
-                      annotation_position="top")
-    fig.update_layout(barmode="overlay", height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis_title=x_title, yaxis_title=y_title, legend={"orientation": "h", "y": 1.12})
+        fig.add_vline(x=x, line_dash="dash", line_color="#E45756", annotation_text=f"{text} {x:g}",
+                      annotation_position="top right", annotation_font_color="#E45756")
+    fig.update_layout(barmode="overlay", height=300, margin={"l": 10, "r": 10, "t": 40 if title else 20, "b": 10},
+                      xaxis_title=x_title, yaxis_title=y_title, showlegend=len(series) > 1,
+                      legend={"orientation": "h", "y": -0.25, "x": 0},
+                      title={"text": title, "font": {"size": 14}} if title else None)
     if log_y:
         fig.update_yaxes(type="log")
     return fig

@@ -889,6 +889,21 @@ def _jsonl_columns_or_all(p: Path, gzipped: bool, plan: ReadPlan) -> list[str]:
     return columns
 
 
+def seed_split_file() -> Path:
+    """The bundled seed split (dados/seed train.jsonl then test.jsonl) as one raw file, in the cache."""
+    from core.paths import cache_dir, seed_dir
+
+    target = cache_dir() / "seed_train_test.jsonl"
+    parts = [seed_dir() / "train.jsonl", seed_dir() / "test.jsonl"]
+    if not target.exists() or target.stat().st_mtime < max(p.stat().st_mtime for p in parts):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".part")
+        chunks = [p.read_bytes() for p in parts]
+        tmp.write_bytes(b"".join(c if c.endswith(b"\n") else c + b"\n" for c in chunks if c))
+        tmp.replace(target)
+    return target
+
+
 # -- uploads -----------------------------------------------------------------------------------
 def uploads_dir() -> Path:
     return results_dir() / "uploads"

@@ -70,11 +70,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             extra["choices"] = CLEANING_MODES
         if name == "keyword_mode":
             extra["choices"] = ("all", "any")
-        parser.add_argument(flag, dest=name, type=kind, default=None,
+        # SUPPRESS: an option left out is absent, so "--max-tokens none" (None) differs from no option
+        parser.add_argument(flag, dest=name, type=kind, default=argparse.SUPPRESS,
                             help=field_help(CurationConfig, name).replace("%", "%%"), **extra)
-    parser.add_argument("--no-dedup", dest="dedup", action="store_false", default=None,
+    parser.add_argument("--no-dedup", dest="dedup", action="store_false", default=argparse.SUPPRESS,
                         help="Keep repeated (title, content) rows.")
-    parser.add_argument("--keep-empty", dest="drop_empty", action="store_false", default=None,
+    parser.add_argument("--keep-empty", dest="drop_empty", action="store_false", default=argparse.SUPPRESS,
                         help="Keep rows whose title or content is empty after cleaning.")
     parser.add_argument("--workers", type=int, default=None, help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
@@ -88,13 +89,34 @@ def build_config(args: argparse.Namespace, store: Any = None) -> Any:
     else:
         base = preset(args.preset, store)
     values = base.to_dict()
-    for _, name, _ in OPTIONS:
-        if getattr(args, name) is not None:
-            values[name] = getattr(args, name)
-    for name in ("dedup", "drop_empty"):
-        if getattr(args, name) is not None:
-            values[name] = getattr(args, name)
+    given = vars(args)
+    for name in [n for _, n, _ in OPTIONS] + ["dedup", "drop_empty"]:
+        if name in given:
+            values[name] = given[name]
     return CurationConfig(**values)
+
+
+def command_line(path: str, config: Any) -> str:
+    """The ``python -m core curate`` call that reproduces a config (options that differ from seed-notebook)."""
+    import shlex
+
+    from core.curation import preset
+
+    base = preset("seed-notebook").to_dict()
+    values = config.to_dict()
+    parts = ["python -m core curate", shlex.quote(str(path))]
+    for flag, name, _ in OPTIONS:
+        value = values[name]
+        if value == base[name]:
+            continue
+        if name == "keywords":
+            value = ",".join(value)
+        parts += [flag, shlex.quote("none" if value is None else str(value))]
+    if not values["dedup"]:
+        parts.append("--no-dedup")
+    if not values["drop_empty"]:
+        parts.append("--keep-empty")
+    return " ".join(parts + ["--out", "DIR"])
 
 
 def _print_funnel(split: Any, seconds: float) -> None:
@@ -139,9 +161,11 @@ def run(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
     if args.name:
+        from core.commands import open_store
         from core.curation_io import check_name
 
         check_name(args.name)
+        open_store().close()  # fail now, not after the work, when the app holds the database
     started = time.perf_counter()
     split = curate(args.input, config, workers=args.workers)
     _print_funnel(split, time.perf_counter() - started)
@@ -154,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
         from core.commands import open_store
         from core.curation_io import save_curated
 
-        with open_store() as db:  # opened only now: reading ran with no database (and no threads)
+        with open_store() as db:
             saved = save_curated(db, args.name, split)
         print(f"saved {saved['name']} v{saved['version']} in {saved['folder']}")
     if not args.out and not args.name:

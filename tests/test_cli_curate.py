@@ -1,0 +1,153 @@
+"""``python -m core curate``: the files it writes, every filter option, saving with --name, and
+every bad input answered with one line on stderr, exit status 2 and nothing written."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.curation import CurationConfig, preset
+from core.paths import sample_raw_path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "dados"
+    monkeypatch.setenv("FTDASH_DATA", str(folder))
+    return folder
+
+
+def curate(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "core", "curate", *args], cwd=ROOT, capture_output=True,
+                          text=True, env=dict(os.environ), timeout=300)
+
+
+def test_seed_notebook_preset_writes_the_three_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = curate(str(sample_raw_path()), "--preset", "seed-notebook", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "funnel:" in done.stdout and "keywords" in done.stdout and "train" in done.stdout
+    train = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
+    assert train and set(train[0]) == {"title", "content"}
+    manifest = json.loads((out / "curation.json").read_text())
+    assert manifest["config"] == preset("seed-notebook").to_dict()
+    assert manifest["funnel"]["loaded"] == 20000 and manifest["funnel"]["train"] == len(train)
+    assert manifest["counts"]["train_tokens"] > 0 and manifest["input"]["rows"] == 20000
+
+
+def test_every_filter_option_reaches_the_config(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    code = main(["curate", str(sample_raw_path()), "--out", str(out), "--tokenizer", "cl100k_base",
+                 "--keywords", "Author, book", "--keyword-mode", "any", "--min-tokens", "10", "--max-tokens", "none",
+                 "--min-title-chars", "5", "--max-title-chars", "120", "--min-content-chars", "50",
+                 "--max-content-chars", "3000", "--cleaning", "html", "--no-dedup", "--keep-empty",
+                 "--train", "30", "--test", "20", "--shuffle-seed", "9", "--title-column", "title",
+                 "--content-column", "content", "--workers", "1"])
+    assert code == 0
+    config = json.loads((out / "curation.json").read_text())["config"]
+    assert config == CurationConfig(
+        tokenizer="cl100k_base", keywords=["Author", "book"], keyword_mode="any", min_tokens=10, max_tokens=None,
+        min_title_chars=5, max_title_chars=120, min_content_chars=50, max_content_chars=3000, cleaning="html",
+        dedup=False, drop_empty=False, train_size=30, test_size=20, shuffle_seed=9).to_dict()
+    assert len((out / "train.jsonl").read_text().splitlines()) == 30
+    assert len((out / "test.jsonl").read_text().splitlines()) == 20
+    assert "shuffled, seed 9" in capsys.readouterr().out
+
+
+def test_command_line_of_the_page_gives_back_the_same_config(tmp_path: Path) -> None:
+    import shlex
+
+    from core.commands.curate import command_line
+
+    config = CurationConfig(keywords=["poetry", "verse"], keyword_mode="any", max_tokens=None, min_tokens=300,
+                            dedup=False, shuffle_seed=5, tokenizer="cl100k_base")
+    words = shlex.split(command_line(str(sample_raw_path()), config))
+    out = tmp_path / "again"
+    assert main(words[3:-2] + ["--out", str(out), "--workers", "1"]) == 0
+    assert json.loads((out / "curation.json").read_text())["config"] == config.to_dict()
+
+
+def test_malformed_lines_are_reported_not_fatal(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.json"
+    good = json.dumps({"title": "A title long enough to pass the notebook filter of forty",
+                       "content": "the author and the copyright " * 20})
+    raw.write_text(f"{good}\n{{broken\n\n{good}\n[1]\n", encoding="utf-8")
+    done = curate(str(raw), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "skipped 2 malformed line(s)" in done.stdout and "first: 2, 3" in done.stdout
+    assert len((tmp_path / "out" / "train.jsonl").read_text().splitlines()) == 1  # the twin is a duplicate
+
+
+BAD_INPUTS = {
+    "missing": (None, "does not exist"),
+    "empty": (b"", "is empty"),
+    "not-json": (b"hello there\nplain text\n", "is not JSON lines"),
+    "binary": (bytes(range(256)) * 50, "binary file"),
+    "latin1": ('{"title": "café", "content": "crème"}\n'.encode("latin-1"), "not UTF-8"),
+    "wrong-column": (b'{"name": "a", "text": "b"}\n', "column 'title' is not in"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path: Path, case: str) -> None:
+    data, words = BAD_INPUTS[case]
+    raw = tmp_path / f"{case}.json"
+    if data is not None:
+        raw.write_bytes(data)
+    out = tmp_path / "out"
+    done = curate(str(raw), "--out", str(out))
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and words in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    left = {p.name for p in tmp_path.iterdir()} - {"resultados", "dados"}
+    assert not out.exists() and left == ({raw.name} - {"missing.json"})
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--max-tokens", "lots"], "expected a whole number"),
+    (["--cleaning", "lower"], "invalid choice"),
+    (["--min-title-chars", "90", "--max-title-chars", "10"], "max_title_chars must be empty or a whole number"),
+    (["--preset", "nope"], "no preset named 'nope'"),
+    (["--name", "bad name!"], "cannot name a curated dataset"),
+])
+def test_bad_options_are_one_line_and_exit_2(tmp_path: Path, args: list[str], words: str) -> None:
+    done = curate(str(sample_raw_path()), "--out", str(tmp_path / "out"), *args)
+    assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_must_be_a_folder(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    done = curate(str(sample_raw_path()), "--out", str(taken))
+    assert done.returncode == 2 and "is not a folder" in done.stderr and taken.read_text() == "a file"
+
+
+def test_name_saves_versions_in_the_database(tmp_path: Path) -> None:
+    for version in (1, 2):
+        done = curate(str(sample_raw_path()), "--name", "amostra")
+        assert done.returncode == 0, done.stderr
+        assert f"saved amostra v{version}" in done.stdout
+    from core.curated import read_split, resolve_source
+    from core.store import Store
+
+    with Store() as store:
+        folder = resolve_source("amostra", store)
+        assert folder.name == "v2" and read_split(folder, "train")
+        assert [r["version"] for r in store.fetch_dicts("SELECT version FROM curated_datasets ORDER BY 1")] == [1, 2]
+
+
+def test_a_locked_database_is_one_sentence(tmp_path: Path) -> None:
+    from core.store import Store
+
+    with Store():  # this process holds the file, as the running app would
+        done = curate(str(sample_raw_path()), "--name", "amostra", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "in use by another process" in done.stderr
+    assert done.stderr.count("\n") == 1
