@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from core.curation import CuratedSplit, CurationConfig, Features, evaluate, prepare
-from core.datasets import KIND_NULL, BlockReader, RowBlock, TextBlock, read_rows
+from core.datasets import BlockReader, read_rows
+from core.rowblocks import KIND_NULL, RowBlock, TextBlock
 from core.tokens import TIKTOKEN_ENCODINGS, get_counter
 
 # ASCII bytes that tiktoken's pre-tokenizer regex treats as whitespace (\s, Unicode White_Space)

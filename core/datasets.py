@@ -11,28 +11,24 @@ and trailing commas, rejects lone surrogate escapes, silently skips blank lines 
 at NUL bytes), so it cannot count bad lines or pick rows the way the yardstick does; measured
 here, the exact Python path costs about what DuckDB plus the extra checks would.
 
-Reading returns ``CleanRows``: the rows' title and content, already cleaned with the chosen mode
-(core/cleaning.py), as Arrow arrays. A reader can be told the smallest title/content length a
-row must reach after cleaning: rows that cannot reach it (cleaned length <= raw length, see
-``max_cleaned_length``) are counted but not cleaned or kept, which is most of a raw file.
+``BlockReader`` yields blocks of rows (core/rowblocks.py: parsing, cleaning with the chosen mode
+from core/cleaning.py, worker processes) and then its LoadReport; ``read_rows`` keeps them all
+as ``CleanRows`` (Arrow string arrays + numpy arrays). A reader can be told the smallest
+title/content length a row must reach after cleaning: rows that cannot reach it (cleaned length
+<= raw length, see ``max_cleaned_length``) are counted but not cleaned or kept, which is most of
+a raw file.
 
     report = inspect_file("dados/amostra_trn_20k.json.gz")     # format, columns, fingerprint
     rows = read_rows("trn.json", ReadPlan(cleaning="seed", min_title_chars=41, min_content_chars=401))
 """
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import json
 import os
-import pickle
 import re
-import struct
-import subprocess
-import sys
 import time
-import traceback
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -43,15 +39,23 @@ import numpy as np
 
 from core.cleaning import (
     CLEANING_MODES,
-    clean_texts,
-    lower_is_arrow,
-    lower_text,
-    remove_special_chars,
-    safe_text,
-    seed_clean_utf8,
 )
 from core.errors import UserFacingError
-from core.paths import PROJECT_ROOT, results_dir
+from core.paths import results_dir
+from core.rowblocks import (
+    KIND_MISSING,
+    KIND_NULL,
+    ReadPlan,
+    RowBlock,
+    block_from_bytes,
+    block_from_range,
+    block_from_values,
+    byte_ranges,
+    ordered_map,
+    pair_digests,
+    split_lines,
+    text_block,
+)
 
 if TYPE_CHECKING:  # imported where used: worker processes never need pyarrow
     import pyarrow as pa
@@ -60,8 +64,6 @@ FORMATS = ("jsonl", "json", "csv", "parquet")
 HEAD_BYTES = 1 << 16
 BLOCK_BYTES = 4 << 20
 PARALLEL_MIN_BYTES = 48 << 20
-KIND_TEXT, KIND_NULL, KIND_MISSING, KIND_OTHER = 0, 1, 2, 3
-_MISSING = object()
 Progress = Callable[[float, str], None]
 
 
@@ -95,17 +97,6 @@ class ColumnNotFoundError(DatasetError):
 
 class UnsupportedFormatError(DatasetError):
     """A file whose contents match none of the supported formats."""
-
-
-@dataclass(frozen=True)
-class ReadPlan:
-    """What to read from a raw file and how to clean it (a part of CurationConfig)."""
-
-    title_column: str = "title"
-    content_column: str = "content"
-    cleaning: str = "seed"
-    min_title_chars: int = 0
-    min_content_chars: int = 0
 
 
 @dataclass
@@ -309,380 +300,6 @@ def _check_columns(columns: list[str], plan: ReadPlan, name: str) -> None:
             )
 
 
-# -- turning values into cleaned rows ------------------------------------------------------------
-@dataclass
-class TextBlock:
-    """One column of a block of rows, cleaned: UTF-8 bytes + offsets (an Arrow string array's
-    buffers, cheap to pickle between processes), code point lengths, kinds."""
-
-    data: bytes
-    offsets: np.ndarray
-    lengths: np.ndarray
-    kinds: np.ndarray
-
-    def to_arrow(self) -> pa.Array:
-        import pyarrow as pa
-
-        return pa.Array.from_buffers(pa.string(), len(self.lengths),
-                                     [None, pa.py_buffer(self.offsets), pa.py_buffer(self.data)])
-
-    def texts(self, indices: np.ndarray) -> list[str]:
-        view = memoryview(self.data)
-        starts, ends = self.offsets[indices].tolist(), self.offsets[indices + 1].tolist()
-        return [str(view[a:b], "utf-8") for a, b in zip(starts, ends)]
-
-    def encoded(self, index: int) -> bytes:
-        return self.data[self.offsets[index]: self.offsets[index + 1]]
-
-
-def text_block(cleaned: list[str], kinds: np.ndarray) -> TextBlock:
-    try:
-        encoded = [t.encode("utf-8") for t in cleaned]
-    except UnicodeEncodeError:  # lone surrogates (valid JSON escapes, invalid UTF-8)
-        cleaned = [safe_text(t) for t in cleaned]
-        encoded = [t.encode("utf-8") for t in cleaned]
-    return _block_of(encoded, np.fromiter(map(len, cleaned), dtype=np.int32, count=len(cleaned)), kinds)
-
-
-def _block_of(encoded: list[bytes], lengths: np.ndarray, kinds: np.ndarray) -> TextBlock:
-    n = len(encoded)
-    offsets = np.zeros(n + 1, dtype=np.int32)  # blocks are far below Arrow's 2 GiB per string array
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int32, count=n), out=offsets[1:])
-    return TextBlock(b"".join(encoded), offsets, lengths, kinds)
-
-
-def pair_digests(title: TextBlock, content: TextBlock) -> np.ndarray:
-    """BLAKE2b-128 of each (title, content) pair (length-prefixed, so the split is part of it):
-    equal digests mean equal rows unless 128-bit BLAKE2b collides."""
-    out = bytearray()
-    blake = hashlib.blake2b
-    tv, cv = memoryview(title.data), memoryview(content.data)
-    to, co = title.offsets.tolist(), content.offsets.tolist()
-    for i in range(len(to) - 1):
-        h = blake(tv[to[i]: to[i + 1]], digest_size=16)
-        h.update((to[i + 1] - to[i]).to_bytes(8, "little"))
-        h.update(cv[co[i]: co[i + 1]])
-        out += h.digest()
-    return np.frombuffer(bytes(out), dtype=np.uint8).reshape(-1, 16)
-
-
-def _clean_values(values: list[Any], special: list[int], plan: ReadPlan) -> TextBlock:
-    """Clean one column of candidate values. ``special`` lists the values that are not strings:
-    a null or missing value is the empty text (``"nan"`` in seed mode, as pandas made it), any
-    other value is ``str(value)`` (not stripped in seed mode: the notebook stripped only strings)."""
-    kinds = np.zeros(len(values), dtype=np.int8)
-    if not special and plan.cleaning == "seed":
-        encoded, lengths = seed_clean_utf8(values)
-        return _block_of(encoded, np.asarray(lengths, dtype=np.int32), kinds)
-    if not special:
-        return text_block(clean_texts(values, plan.cleaning), kinds)
-    texts = list(values)
-    for i in special:
-        v = texts[i]
-        kinds[i] = KIND_NULL if v is None else KIND_MISSING if v is _MISSING else KIND_OTHER
-        texts[i] = str(v) if kinds[i] == KIND_OTHER else ""
-    cleaned = clean_texts(texts, plan.cleaning)
-    if plan.cleaning == "seed":
-        for i in special:
-            cleaned[i] = lower_text(remove_special_chars(texts[i])) if kinds[i] == KIND_OTHER else "nan"
-    return text_block(cleaned, kinds)
-
-
-def _candidate(value: Any, minimum: int, arrow_lower: bool) -> bool:
-    """Can this value's cleaned text reach ``minimum`` characters? (False only when surely not.)"""
-    if minimum <= 0 or type(value) is not str:
-        return True
-    n = len(value)
-    if n >= minimum:
-        return True
-    return not (arrow_lower or value.isascii()) and n + value.count("İ") >= minimum
-
-
-@dataclass
-class RowBlock:
-    """A block of rows after reading, prefiltering and cleaning. ``rows`` are positions among
-    the block's rows until ``iter_blocks`` makes them positions among all rows read."""
-
-    n_lines: int
-    n_rows: int
-    bad: list[int]
-    rows: np.ndarray
-    title: TextBlock
-    content: TextBlock
-    digest: np.ndarray  # (n, 16) uint8: pair_digests(title, content)
-    other: tuple[bool, bool]  # a non-text, non-null value was seen (pandas: an object column)
-    seen: tuple[bool, bool]  # the column was present in at least one row
-
-
-class _Collector:
-    """Keeps the candidate rows of a block while values stream in (shared by every format)."""
-
-    def __init__(self, plan: ReadPlan) -> None:
-        self.plan = plan
-        self.arrow_lower = lower_is_arrow()
-        self.rows: list[int] = []
-        self.titles: list[Any] = []
-        self.contents: list[Any] = []
-        self.special_t: list[int] = []
-        self.special_c: list[int] = []
-        self.other_t = self.other_c = self.seen_t = self.seen_c = False
-        self.n_rows = 0
-
-    def block(self, n_lines: int, bad: list[int]) -> RowBlock:
-        title = _clean_values(self.titles, self.special_t, self.plan)
-        content = _clean_values(self.contents, self.special_c, self.plan)
-        return RowBlock(n_lines, self.n_rows, bad, np.asarray(self.rows, dtype=np.int64), title, content,
-                        pair_digests(title, content), (self.other_t, self.other_c), (self.seen_t, self.seen_c))
-
-
-def _parse_jsonl_text(text: str, plan: ReadPlan) -> RowBlock:
-    """One block of whole lines: the yardstick's json.loads per line, then prefilter and clean."""
-    if "\r" in text:  # Python's universal newlines: \r\n and \r end lines too
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # json.loads(line) for each line, without cutting the text into lines: the same scanner run
-    # from the line's first non-blank character must stop before the line's newline with only
-    # blanks after it (a value running past the newline is a bad line, as json.loads would say).
-    # A BOM is not JSON whitespace, so a line starting with one is bad, as in json.loads.
-    scan = json.JSONDecoder().scan_once
-    space = json.decoder.WHITESPACE.match
-    find = text.find
-    size = len(text)
-    tk, ck = plan.title_column, plan.content_column
-    min_t, min_c = plan.min_title_chars, plan.min_content_chars
-    out = _Collector(plan)
-    arrow_lower = out.arrow_lower
-    rows, titles, contents, special_t, special_c = out.rows, out.titles, out.contents, out.special_t, out.special_c
-    bad: list[int] = []
-    row = -1
-    seen_t = seen_c = False
-    pos = 0
-    i = -1
-    while pos < size:
-        i += 1
-        nl = find("\n", pos)
-        if nl < 0:
-            nl = size
-        start = space(text, pos).end()
-        line_start, pos = start, nl + 1
-        if start >= nl:  # blank line
-            bad.append(i)
-            continue
-        try:
-            data, end = scan(text, line_start)
-        except (StopIteration, ValueError, RecursionError):
-            bad.append(i)
-            continue
-        if end > nl or (end < nl and space(text, end).end() < nl):
-            bad.append(i)
-            continue
-        if type(data) is dict:
-            t = data.get(tk, _MISSING)
-            c = data.get(ck, _MISSING)
-        else:  # what `k in data` / `data[k]` do to a list, a string or a number in the notebook
-            try:
-                t = data[tk] if tk in data else _MISSING  # noqa: SIM401 (not a dict)
-                c = data[ck] if ck in data else _MISSING  # noqa: SIM401
-            except TypeError:
-                bad.append(i)
-                continue
-        row += 1
-        if not seen_t and t is not _MISSING:
-            seen_t = True
-        if not seen_c and c is not _MISSING:
-            seen_c = True
-        t_text = type(t) is str
-        c_text = type(c) is str
-        if t_text:
-            if min_t and len(t) < min_t and not _candidate(t, min_t, arrow_lower):
-                continue
-        elif t is not None and t is not _MISSING:
-            out.other_t = True
-        if c_text:
-            if min_c and len(c) < min_c and not _candidate(c, min_c, arrow_lower):
-                continue
-        elif c is not None and c is not _MISSING:
-            out.other_c = True
-        if not t_text:
-            special_t.append(len(rows))
-        if not c_text:
-            special_c.append(len(rows))
-        rows.append(row)
-        titles.append(t)
-        contents.append(c)
-    out.n_rows = row + 1
-    out.seen_t, out.seen_c = seen_t, seen_c
-    return out.block(i + 1, bad)
-
-
-def _decode_block(data: bytes, first_line: int, name: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = first_line + data[: exc.start].count(b"\n") + 1
-        raise EncodingError(
-            f"{name} is not UTF-8 text (line {line} has byte 0x{data[exc.start]:02x}): save it as UTF-8 and try again."
-        ) from None
-
-
-def _block_from_range(args: tuple[str, int, int, ReadPlan]) -> RowBlock | EncodingError:
-    path, start, end, plan = args
-    with open(path, "rb") as handle:
-        handle.seek(start)
-        data = handle.read(end - start)
-    try:
-        return _parse_jsonl_text(_decode_block(data, 0, Path(path).name), plan)
-    except EncodingError as exc:  # line number is relative to the block: redo it in the parent
-        return exc
-
-
-def _block_from_bytes(args: tuple[bytes, ReadPlan]) -> RowBlock | EncodingError:
-    data, plan = args
-    try:
-        return _parse_jsonl_text(_decode_block(data, 0, "file"), plan)
-    except EncodingError as exc:
-        return exc
-
-
-def _byte_ranges(path: Path, block: int) -> list[tuple[int, int]]:
-    """Ranges that end just after a newline (so a \\r\\n pair is never split)."""
-    size = path.stat().st_size
-    ranges, start = [], 0
-    with path.open("rb") as handle:
-        while start < size:
-            end = min(start + block, size)
-            if end < size:
-                handle.seek(end)
-                while True:
-                    chunk = handle.read(1 << 16)
-                    if not chunk:
-                        end = size
-                        break
-                    at = chunk.find(b"\n")
-                    if at >= 0:
-                        end += at + 1
-                        break
-                    end += len(chunk)
-            ranges.append((start, end))
-            start = end
-    return ranges
-
-
-def _split_lines(handle: Any, block: int) -> Iterator[bytes]:
-    """Blocks of whole lines (each ends just after a newline, but the last) from a binary stream."""
-    rest = b""
-    while True:
-        chunk = handle.read(block)
-        if not chunk:
-            if rest:
-                yield rest
-            return
-        data = rest + chunk
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            rest = data
-            continue
-        yield data[:cut]
-        rest = data[cut:]
-
-
-class _Workers:
-    """Worker processes that run ``func(task)`` for the parent, results read back in task order.
-
-    Plain subprocesses (``python -c`` importing this module) talking pickles over their stdin and
-    stdout, rather than multiprocessing: a fresh interpreter imports only this module and numpy
-    (~30 MB, where a fork would count a copy of everything the parent loaded), and nothing re-runs
-    the parent's ``__main__`` (multiprocessing's spawn does that, which breaks scripts and costs a
-    Streamlit import per worker). One task in flight per worker keeps the pipes deadlock-free.
-    """
-
-    def __init__(self, count: int) -> None:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT),
-                                                                         os.environ.get("PYTHONPATH")])))
-        self.procs = [subprocess.Popen([sys.executable, "-c", "from core.datasets import _serve; _serve()"],
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-                      for _ in range(count)]
-
-    def send(self, index: int, func: Callable[[Any], Any], task: Any) -> None:
-        data = pickle.dumps((func.__name__, task), protocol=pickle.HIGHEST_PROTOCOL)
-        pipe = self.procs[index].stdin
-        assert pipe is not None
-        pipe.write(struct.pack("<Q", len(data)) + data)
-        pipe.flush()
-
-    def receive(self, index: int) -> Any:
-        pipe = self.procs[index].stdout
-        assert pipe is not None
-        head = pipe.read(8)
-        if len(head) < 8:
-            raise RuntimeError(f"curation worker {self.procs[index].pid} stopped unexpectedly")
-        ok, value = pickle.loads(pipe.read(struct.unpack("<Q", head)[0]))
-        if not ok:
-            raise RuntimeError(f"curation worker failed:\n{value}")
-        return value
-
-    def close(self) -> None:
-        for proc in self.procs:
-            with contextlib.suppress(OSError):
-                if proc.stdin:
-                    proc.stdin.close()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _serve() -> None:
-    """Worker loop: read (function name, task), answer (ok, result or traceback), until EOF."""
-    source, sink = sys.stdin.buffer, sys.stdout.buffer
-    while True:
-        head = source.read(8)
-        if len(head) < 8:
-            return
-        name, task = pickle.loads(source.read(struct.unpack("<Q", head)[0]))
-        try:
-            answer = (True, globals()[name](task))
-        except Exception:  # noqa: BLE001 - sent to the parent, which raises it
-            answer = (False, traceback.format_exc())
-        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        sink.write(struct.pack("<Q", len(data)) + data)
-        sink.flush()
-
-
-def _ordered_map(func: Callable[[Any], Any], tasks: Iterator[Any], workers: int,
-                 on_start: Callable[[], None] | None = None) -> Iterator[Any]:
-    """Results in task order; with workers > 1, task k runs in worker k mod workers. ``on_start``
-    runs once the workers exist (a thread it starts overlaps with their reading)."""
-    if workers <= 1:
-        if on_start:
-            on_start()
-        for task in tasks:
-            yield func(task)
-        return
-    pool = _Workers(workers)
-    try:
-        if on_start:
-            on_start()
-        busy: list[int] = []  # worker index of each task in flight, in task order
-        for index in range(workers):
-            task = next(tasks, None)
-            if task is None:
-                break
-            pool.send(index, func, task)
-            busy.append(index)
-        while busy:
-            index = busy.pop(0)
-            result = pool.receive(index)
-            task = next(tasks, None)
-            if task is not None:
-                pool.send(index, func, task)
-                busy.append(index)
-            yield result
-    finally:
-        pool.close()
-
-
 def default_workers(size_bytes: int) -> int:
     return 2 if size_bytes >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1 else 1
 
@@ -753,28 +370,9 @@ def _duckdb_blocks(p: Path, fmt: str, plan: ReadPlan) -> Iterator[RowBlock]:
             t, c = (f'"{x.replace(chr(34), chr(34) * 2)}"' for x in (plan.title_column, plan.content_column))
             reader = con.sql(f"SELECT CAST({t} AS VARCHAR) AS t, CAST({c} AS VARCHAR) AS c FROM {source}")
             for batch in reader.fetch_record_batch(100_000):
-                yield _block_from_values(batch.column(0).to_pylist(), batch.column(1).to_pylist(), plan)
+                yield block_from_values(batch.column(0).to_pylist(), batch.column(1).to_pylist(), plan)
     except duckdb.Error as exc:
         raise _duck_error(exc, p, fmt) from None
-
-
-def _block_from_values(titles: list[Any], contents: list[Any], plan: ReadPlan) -> RowBlock:
-    """A block from a table reader (text or null values; the columns exist)."""
-    out = _Collector(plan)
-    out.seen_t = out.seen_c = True
-    for row, (t, c) in enumerate(zip(titles, contents)):
-        if not (_candidate(t, plan.min_title_chars, out.arrow_lower)
-                and _candidate(c, plan.min_content_chars, out.arrow_lower)):
-            continue
-        if t is None:
-            out.special_t.append(len(out.rows))
-        if c is None:
-            out.special_c.append(len(out.rows))
-        out.rows.append(row)
-        out.titles.append(t)
-        out.contents.append(c)
-    out.n_rows = len(titles)
-    return out.block(len(titles), [])
 
 
 class BlockReader:
@@ -805,18 +403,18 @@ class BlockReader:
         if self.gzipped:
             def gz_tasks() -> Iterator[tuple[bytes, ReadPlan]]:
                 with gzip.open(p, "rb") as handle:
-                    for data in _split_lines(handle, BLOCK_BYTES):
+                    for data in split_lines(handle, BLOCK_BYTES):
                         marks.append(handle.fileobj.tell() if handle.fileobj else 0)
                         yield data, plan
 
-            return gz_tasks(), _block_from_bytes
+            return gz_tasks(), block_from_bytes
 
         def range_tasks() -> Iterator[tuple[str, int, int, ReadPlan]]:
-            for start, end in _byte_ranges(p, BLOCK_BYTES):
+            for start, end in byte_ranges(p, BLOCK_BYTES):
                 marks.append(end)
                 yield str(p), start, end, plan
 
-        return range_tasks(), _block_from_range
+        return range_tasks(), block_from_range
 
     def _raw_blocks(self) -> Iterator[RowBlock]:
         if self.format != "jsonl":
@@ -827,8 +425,8 @@ class BlockReader:
         marks: list[int] = []
         tasks, func = self._tasks(marks)
         size = max(self.info.size_bytes, 1)
-        for index, result in enumerate(_ordered_map(func, tasks, self.workers, self.on_start)):
-            if isinstance(result, EncodingError):
+        for index, result in enumerate(ordered_map(func, tasks, self.workers, self.on_start)):
+            if isinstance(result, str):  # BAD_ENCODING
                 raise _locate_encoding_error(self.path, self.gzipped) from None
             if self.progress:
                 self.progress(min(1.0, marks[index] / size), f"{self.info.rows + result.n_rows:,} rows read")

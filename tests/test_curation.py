@@ -274,7 +274,7 @@ def test_token_counts_are_cached_in_duckdb_and_never_recounted(messy_raw: Path, 
 
 
 def test_word_counts_never_exceed_tiktoken(seed_rows) -> None:
-    from core.datasets import text_block
+    from core.rowblocks import text_block
 
     texts = [r["content"] for r in seed_rows["train"][:300]] + ["", " ", "a  b", "é x", "x\x1cy z"]
     block = text_block(texts, np.zeros(len(texts), np.int8))
