@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
 
 from core.cleaning import CLEANING_MODES, lower_text
 from core.config import ConfigBase, ConfigError, option
@@ -35,6 +34,8 @@ from core.datasets import CleanRows, LoadReport, Progress, ReadPlan
 from core.errors import UserFacingError
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from core.store import Store
 
 STAGES = ("loaded", "chars", "not_empty", "deduplicated", "tokens", "keywords")
@@ -144,11 +145,15 @@ def save_preset(store: Store, name: str, config: CurationConfig) -> None:
 
 # -- arrow helpers (pa.array() and .to_numpy() import pandas: +0.5 s for the CLI) --------------------
 def arrow_indices(indices: np.ndarray) -> pa.Array:
+    import pyarrow as pa
+
     data = np.ascontiguousarray(indices, dtype=np.int64)
     return pa.Array.from_buffers(pa.int64(), len(data), [None, pa.py_buffer(data)])
 
 
 def bool_numpy(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    import pyarrow as pa
+
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     parts = []
     for chunk in chunks:

@@ -102,19 +102,23 @@ def _block_of(encoded: list[bytes], lengths: np.ndarray, kinds: np.ndarray) -> T
     return TextBlock(b"".join(encoded), offsets, lengths, kinds)
 
 
-def pair_digests(title: TextBlock, content: TextBlock) -> np.ndarray:
-    """BLAKE2b-128 of each (title, content) pair (length-prefixed, so the split is part of it):
-    equal digests mean equal rows unless 128-bit BLAKE2b collides."""
-    out = bytearray()
+def pair_digests(title: TextBlock, content: TextBlock, wanted: np.ndarray | None = None) -> np.ndarray:
+    """BLAKE2b-128 of each (title, content) pair, the title's length as the hash's personalization
+    (so where the title ends is part of it): equal digests mean equal rows unless 128-bit BLAKE2b
+    collides. Rows not ``wanted`` (too short to be compared) get zeros."""
+    n = len(title.lengths)
+    rows = range(n) if wanted is None else np.flatnonzero(wanted).tolist()
+    out = np.zeros((n, 16), dtype=np.uint8)
     blake = hashlib.blake2b
     tv, cv = memoryview(title.data), memoryview(content.data)
     to, co = title.offsets.tolist(), content.offsets.tolist()
-    for i in range(len(to) - 1):
-        h = blake(tv[to[i]: to[i + 1]], digest_size=16)
-        h.update((to[i + 1] - to[i]).to_bytes(8, "little"))
+    digests = bytearray()
+    for i in rows:
+        h = blake(tv[to[i]: to[i + 1]], digest_size=16, person=(to[i + 1] - to[i]).to_bytes(8, "little"))
         h.update(cv[co[i]: co[i + 1]])
-        out += h.digest()
-    return np.frombuffer(bytes(out), dtype=np.uint8).reshape(-1, 16)
+        digests += h.digest()
+    out[list(rows) if wanted is not None else slice(None)] = np.frombuffer(bytes(digests), dtype=np.uint8).reshape(-1, 16)
+    return out
 
 
 def _clean_values(values: list[Any], special: list[int], plan: ReadPlan) -> TextBlock:
@@ -122,21 +126,20 @@ def _clean_values(values: list[Any], special: list[int], plan: ReadPlan) -> Text
     a null or missing value is the empty text (``"nan"`` in seed mode, as pandas made it), any
     other value is ``str(value)`` (not stripped in seed mode: the notebook stripped only strings)."""
     kinds = np.zeros(len(values), dtype=np.int8)
-    if not special and plan.cleaning == "seed":
-        encoded, lengths = seed_clean_utf8(values)
-        return _block_of(encoded, np.asarray(lengths, dtype=np.int32), kinds)
-    if not special:
-        return text_block(clean_texts(values, plan.cleaning), kinds)
-    texts = list(values)
-    for i in special:
-        v = texts[i]
-        kinds[i] = KIND_NULL if v is None else KIND_MISSING if v is _MISSING else KIND_OTHER
-        texts[i] = str(v) if kinds[i] == KIND_OTHER else ""
-    cleaned = clean_texts(texts, plan.cleaning)
-    if plan.cleaning == "seed":
+    texts = values
+    if special:
+        texts = list(values)
         for i in special:
-            cleaned[i] = lower_text(remove_special_chars(texts[i])) if kinds[i] == KIND_OTHER else "nan"
-    return text_block(cleaned, kinds)
+            v = texts[i]
+            kinds[i] = KIND_NULL if v is None else KIND_MISSING if v is _MISSING else KIND_OTHER
+            texts[i] = str(v) if kinds[i] == KIND_OTHER else ""
+    if plan.cleaning != "seed":
+        return text_block(clean_texts(texts, plan.cleaning), kinds)
+    encoded, lengths = seed_clean_utf8(texts)
+    for i in special:
+        text = lower_text(remove_special_chars(texts[i])) if kinds[i] == KIND_OTHER else "nan"
+        encoded[i], lengths[i] = safe_text(text).encode("utf-8"), len(text)
+    return _block_of(encoded, np.asarray(lengths, dtype=np.int32), kinds)
 
 
 def _candidate(value: Any, minimum: int, arrow_lower: bool) -> bool:
@@ -183,7 +186,14 @@ class _Collector:
         title = _clean_values(self.titles, self.special_t, self.plan)
         content = _clean_values(self.contents, self.special_c, self.plan)
         return RowBlock(n_lines, self.n_rows, bad, np.asarray(self.rows, dtype=np.int64), title, content,
-                        pair_digests(title, content), (self.other_t, self.other_c), (self.seen_t, self.seen_c))
+                        pair_digests(title, content, self._comparable(title, content)),
+                        (self.other_t, self.other_c), (self.seen_t, self.seen_c))
+
+    def _comparable(self, title: TextBlock, content: TextBlock) -> np.ndarray | None:
+        """Rows long enough to meet the plan's minimums: only they can ever be compared."""
+        if not (self.plan.min_title_chars or self.plan.min_content_chars):
+            return None
+        return (title.lengths >= self.plan.min_title_chars) & (content.lengths >= self.plan.min_content_chars)
 
 
 def _parse_jsonl_text(text: str, plan: ReadPlan) -> RowBlock:
@@ -243,13 +253,14 @@ def _parse_jsonl_text(text: str, plan: ReadPlan) -> RowBlock:
             seen_c = True
         t_text = type(t) is str
         c_text = type(c) is str
+        # inlined _candidate (this loop runs once per line): skip what cannot reach the minimum
         if t_text:
-            if min_t and len(t) < min_t and not _candidate(t, min_t, arrow_lower):
+            if len(t) < min_t and (arrow_lower or t.isascii() or len(t) + t.count("İ") < min_t):
                 continue
         elif t is not None and t is not _MISSING:
             out.other_t = True
         if c_text:
-            if min_c and len(c) < min_c and not _candidate(c, min_c, arrow_lower):
+            if len(c) < min_c and (arrow_lower or c.isascii() or len(c) + c.count("İ") < min_c):
                 continue
         elif c is not None and c is not _MISSING:
             out.other_c = True
