@@ -207,8 +207,9 @@ def train_command(run_dir: Path, config: TrainConfig, resume: bool = False) -> l
     tail = ["-m", "core.train", str(run_dir)] + (["--resume"] if resume else [])
     gpus = _cuda_devices() if config.backend == "local" and config.multi_gpu and config.device in ("auto", "cuda") else 0
     if gpus > 1:
+        # autocast is the backend's own business: accelerate only starts one process per GPU (DDP)
         return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(gpus),
-                "--num_machines", "1", *tail]
+                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", *tail]
     return [sys.executable, *tail]
 
 

@@ -187,3 +187,19 @@ def test_a_run_whose_process_vanished_before_an_app_start_is_lost(db_store: Stor
     jobs.poll(db_store)
     run = db.get_run(db_store, "old-run")
     assert run["status"] == "lost" and "never sent a heartbeat" in run["status_message"]
+
+
+def test_several_gpus_launch_the_same_run_under_accelerate(monkeypatch, tmp_path: Path) -> None:
+    from accelerate.commands.launch import launch_command_parser
+
+    config = jobs.TrainConfig.from_preset("cpu-demo")
+    monkeypatch.setattr(jobs, "_cuda_devices", lambda: 1)
+    assert jobs.train_command(tmp_path, config)[1:] == ["-m", "core.train", str(tmp_path)]
+    monkeypatch.setattr(jobs, "_cuda_devices", lambda: 4)
+    command = jobs.train_command(tmp_path, config, resume=True)
+    assert command[1:3] == ["-m", "accelerate.commands.launch"]
+    parsed = launch_command_parser().parse_args(command[3:])
+    assert parsed.multi_gpu and parsed.num_processes == 4 and parsed.module
+    assert parsed.training_script == "core.train" and parsed.training_script_args == [str(tmp_path), "--resume"]
+    single = jobs.TrainConfig.from_preset("cpu-demo", multi_gpu=False)
+    assert "accelerate.commands.launch" not in jobs.train_command(tmp_path, single)
