@@ -166,14 +166,14 @@ def choose_source() -> str | None:
 
 
 path = choose_source()
-if not path:
-    st.stop()
-try:
-    stamp = fingerprint(path) if Path(path).is_file() else ""
-    columns = columns_of(path, stamp)
-except (UserFacingError, OSError) as exc:
-    show_error(exc if isinstance(exc, UserFacingError) else UserFacingError(f"{path}: {exc}"))
-    st.stop()
+problem: UserFacingError | None = None
+stamp, columns = "", ["title", "content"]
+if path:
+    try:
+        stamp = fingerprint(path) if Path(path).is_file() else ""
+        columns = columns_of(path, stamp)
+    except (UserFacingError, OSError) as exc:
+        problem = exc if isinstance(exc, UserFacingError) else UserFacingError(f"{path}: {exc}")
 
 left, right = st.columns([1, 2.2], gap="large")
 
@@ -215,6 +215,13 @@ with left:
     if st.session_state["dados_shuffle"]:
         st.number_input(tr("dados.shuffle_seed"), min_value=0, step=1, key="dados_seed")
 
+# stop only now: filters not drawn in a run lose their values (Streamlit drops unrendered widgets)
+if problem is not None:
+    with right:
+        show_error(problem)
+    st.stop()
+if not path:
+    st.stop()
 try:
     config = read_config(title_column, content_column)
 except ConfigError as exc:

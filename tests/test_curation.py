@@ -348,3 +348,28 @@ def test_migrations_add_the_curation_tables(store) -> None:
     tables = {r[0] for r in store.fetchall("SELECT table_name FROM information_schema.tables")}
     assert {"raw_datasets", "token_counts", "curation_presets", "curated_datasets"} <= tables
     assert store.migrate() == []  # applied once
+
+
+def test_any_hugging_face_tokenizer_works_in_both_paths(messy_raw: Path, tiny_model_dir: Path) -> None:
+    from transformers import AutoTokenizer
+
+    config = CurationConfig(tokenizer=f"hf:{tiny_model_dir}", max_tokens=400, keyword_mode="any", train_size=20)
+    cli = curate(messy_raw, config, workers=1)
+    _, _, page = page_path(messy_raw, config)
+    assert cli.funnel == page.funnel and cli.train == page.train and cli.train
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    want = sum(len(tokenizer.encode(r["title"], add_special_tokens=False))
+               + len(tokenizer.encode(r["content"], add_special_tokens=False)) for r in cli.train)
+    assert cli.train_tokens == want
+
+
+@pytest.mark.slow
+def test_a_big_generated_file_matches_the_yardstick_with_a_test_split(tmp_path: Path) -> None:
+    """~280k rows: enough rows keep both keywords for the notebook's 500-row test split."""
+    raw = tmp_path / "big.json"
+    subprocess.run([sys.executable, str(MAKER), "--rows", "280000", "--seed", "11", "--out", str(raw)], check=True)
+    counts, theirs = run_yardstick(raw, tmp_path / "yard")
+    assert counts["test"] > 0
+    cli = curate(raw, preset("seed-notebook"))
+    assert_same_funnel(cli, counts)
+    assert ours(cli) == theirs

@@ -117,3 +117,27 @@ def test_the_seed_split_source() -> None:
     at.radio(key="dados_source").set_value("seed").run()
     assert not at.exception
     assert metrics(at)["Rows loaded"] == "2,000"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_in_a_real_browser_charts_draw_and_an_upload_is_read(tmp_path: Path) -> None:
+    """What AppTest cannot see: plotly charts drawn by JavaScript, the file uploader, no traceback."""
+    from tests.browser.harness import browser_page, page_errors, running_app, wait_idle
+
+    raw = tmp_path / "mine.jsonl"
+    raw.write_text('{"title": "a", "content": "b"}\nnot json\n', encoding="utf-8")
+    with running_app(tmp_path / "resultados") as url, browser_page(1400, 1600) as page:
+        page.goto(url + "/")
+        wait_idle(page, 120)
+        # plotly draws after the script run ends: wait for the four charts' SVGs
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4",
+                               timeout=60_000)
+        assert page_errors(page) == []
+        page.get_by_text("Enviar um arquivo").click()
+        wait_idle(page)
+        page.locator("input[type=file]").set_input_files(str(raw))
+        page.wait_for_selector("text=linhas malformadas", timeout=60_000)
+        wait_idle(page)
+        assert page_errors(page) == []
+        assert page.locator("text=mine.jsonl: jsonl, 1 linhas de 2 linhas").count() == 1
