@@ -123,7 +123,9 @@ def estimate_run(store: Store, config: TrainConfig, data: DataChoice | None = No
     try:
         if config.backend == "openai":
             openai = config.openai or {}
-            return costs.estimate_openai(store, str(openai.get("model") or config.base_model), data.path)
+            epochs = openai.get("n_epochs")
+            return costs.estimate_openai(store, str(openai.get("model") or config.base_model), data.path,
+                                         epochs=epochs if isinstance(epochs, int) else None)
         rows = _estimate_rows(config, data)
         if not rows:
             return None
@@ -250,7 +252,7 @@ def launch(store: Store, config: TrainConfig, env: dict[str, str] | None = None,
     run_id = new_run_id(config)
     run_dir = runs_dir() / run_id
     run_dir.mkdir(parents=True)
-    stored = mask_secrets({**config.to_dict(), "data_path": str(data.path), "curated_name": data.curated_name,
+    stored = mask_secrets({**config.run_record(), "data_path": str(data.path), "curated_name": data.curated_name,
                            "curated_version": data.curated_version})
     _write_json(run_dir / CONFIG_FILE, stored)
     base_model = config.base_model if config.backend == "local" else str((config.openai or {}).get("model") or config.base_model)

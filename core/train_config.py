@@ -40,6 +40,7 @@ LOCAL_PRESETS: dict[str, dict[str, Any]] = {
                      max_seq_len=128, eval_every=8, eval_examples=8, save_every=8),
 }
 PRESETS = tuple(LOCAL_PRESETS) + ("custom",)
+COMMON_FIELDS = ("backend", "base_model", "data", "format", "template", "preset", "grace_s", "openai")
 
 
 @dataclass
@@ -150,6 +151,15 @@ class TrainConfig(ConfigBase):
         """From a run's config.json, which also holds what the launcher resolved (data_path, ...)."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls.from_dict({k: v for k, v in data.items() if k in names})
+
+    def run_record(self) -> dict[str, Any]:
+        """What config.json and the database keep: every field for a local run; for an OpenAI run
+        only the fields that mean something there (a local batch size or seed must not leak into
+        the job through OpenAITrainConfig.from_run_config's top-level keys)."""
+        data = self.to_dict()
+        if self.backend == "openai":
+            data = {k: v for k, v in data.items() if k in COMMON_FIELDS}
+        return data
 
     def openai_run_config(self) -> dict[str, Any]:
         """What core.openai_finetune.OpenAITrainConfig.from_run_config reads: the openai section wins."""

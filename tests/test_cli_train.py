@@ -34,6 +34,9 @@ def test_options_come_from_the_config_and_presets() -> None:
     openai = config_from_args(_args("--backend", "openai", "--model", "gpt-4o-mini-2024-07-18", "--data", "x.jsonl",
                                     "--openai", "n_epochs=3", "--openai", "suffix=seed"))
     assert openai.openai == {"n_epochs": 3, "suffix": "seed", "model": "gpt-4o-mini-2024-07-18"}
+    named = config_from_args(_args("--backend", "openai", "--data", "x.jsonl", "--openai-model", "gpt-4.1-mini-2025-04-14",
+                                   "--n-epochs", "2", "--lr-multiplier", "1.8"))
+    assert named.openai == {"model": "gpt-4.1-mini-2025-04-14", "n_epochs": 2, "learning_rate_multiplier": 1.8}
     assert openai.format == "openai-chat"
     assert "LoRA rank" in build_parser()._subparsers._group_actions[0].choices["train"].format_help()
 

@@ -4,7 +4,7 @@
         --preset cpu-demo --max-steps 20
     python -m core train --data dados/export/seed_alpaca_train.jsonl --format alpaca --lora-r 8 --detach
     python -m core train --backend openai --model gpt-4o-mini-2024-07-18 --data train.jsonl \\
-        --format openai-chat --openai n_epochs=3 --openai suffix=seed     # key from OPENAI_API_KEY
+        --format openai-chat --n-epochs 3 --suffix seed     # key from OPENAI_API_KEY (or --openai KEY=VALUE)
 
 The run is recorded exactly as the training page records it (core.jobs.launch: the same run
 folder, database row and subprocess); every TrainConfig field is an option whose help is the
@@ -64,6 +64,9 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 
         parser.add_argument(_flag(name), dest=name, default=None,
                             help=field_help(TemplateConfig, name).replace("%", "%%"))
+    from core.openai_finetune import add_cli_arguments
+
+    add_cli_arguments(parser)  # --openai-model, --n-epochs, --suffix, ... (the OpenAI teammate's)
     parser.add_argument("--openai", action="append", default=[], metavar="KEY=VALUE",
                         help="An OpenAI setting (model, n_epochs, batch_size, learning_rate_multiplier, suffix, seed, "
                              "validation_file); repeat for several. The API key comes only from OPENAI_API_KEY.")
@@ -75,8 +78,11 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     template = {n: getattr(args, n) for n in TEMPLATE_OPTIONS if getattr(args, n, None) is not None}
     if template:
         overrides["template"] = template
-    if args.openai or overrides.get("backend") == "openai":
-        section: dict[str, Any] = {}
+    from core.openai_finetune import settings_from_args
+
+    named = settings_from_args(args)
+    if args.openai or named or overrides.get("backend") == "openai":
+        section: dict[str, Any] = dict(named)
         for item in args.openai:
             key, sep, value = item.partition("=")
             if not sep:
