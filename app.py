@@ -12,6 +12,7 @@ import os
 
 import streamlit as st
 
+from core.jobs import start_supervisor
 from locales import LANGUAGES
 from ui.common import get_store, lang, tr
 
@@ -22,6 +23,7 @@ with st.sidebar:
     codes = list(LANGUAGES)
     st.selectbox(tr("app.language"), codes, format_func=LANGUAGES.get, key="lang")
     store = get_store()
+    start_supervisor(store)  # training runs are found again (or marked lost) as soon as the app starts
     size = os.path.getsize(store.path) if os.path.exists(store.path) else 0
     st.caption(f"**{tr('app.db_status')}**: " + tr(
         "app.db_ok", path=os.path.relpath(store.path), size=f"{size / 1e6:.1f} MB",
