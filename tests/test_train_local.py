@@ -201,3 +201,13 @@ def test_the_bundled_model_learns_saves_reloads_and_generates(tmp_path: Path) ->
         out = model.generate(**inputs, max_new_tokens=12, do_sample=False)
     answer = tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
     assert answer.strip()
+
+
+def test_merged_model_on_request_loads_as_a_plain_model(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from transformers import AutoModelForCausalLM
+
+    run_dir = _run_dir(tmp_path, _config(tiny_model_dir, max_steps=1, save_every=0, eval_every=0,
+                                         merge_adapter=True))
+    assert run_training(run_dir) == "succeeded"
+    merged = AutoModelForCausalLM.from_pretrained(run_dir / "merged")
+    assert not hasattr(merged, "peft_config") and (run_dir / "merged" / "tokenizer.json").exists()
