@@ -36,6 +36,7 @@ from core.formats import (
     render_text,
     to_records,
 )
+from core.jsonl import numbered_lines, too_long
 from core.prices import (  # noqa: F401 - re-exported: teammates call core.costs.get_price
     Price,
     PriceTableError,
@@ -138,17 +139,19 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise EstimateInputError(f"{path} does not exist.")
     records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                raise EstimateInputError(f"{path} line {number} is not valid JSON; run `python -m core validate` on it.") from None
-            if not isinstance(record, dict):
-                raise EstimateInputError(f"{path} line {number} is not a JSON object.")
-            records.append(record)
+    # bounded lines: a binary file, another encoding or a 2 GB line is one sentence (core/jsonl.py)
+    for number, line in numbered_lines(path, EstimateInputError):
+        if line is None:
+            raise EstimateInputError(too_long(path, number))
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            raise EstimateInputError(f"{path} line {number} is not valid JSON; run `python -m core validate` on it.") from None
+        if not isinstance(record, dict):
+            raise EstimateInputError(f"{path} line {number} is not a JSON object.")
+        records.append(record)
     return records
 
 

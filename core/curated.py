@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import UserFacingError
+from core.jsonl import numbered_lines, too_long
 from core.paths import data_dir, seed_dir
 
 if TYPE_CHECKING:
@@ -68,17 +69,19 @@ def read_split(folder: Path, split: str = "train") -> list[dict[str, str]]:
     if not path.exists():
         raise CuratedNotFoundError(f"{path} does not exist.")
     rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                raise CuratedNotFoundError(f"{path} line {number} is not valid JSON.") from None
-            if not isinstance(row, dict) or not isinstance(row.get("title"), str) or not isinstance(row.get("content"), str):
-                raise CuratedNotFoundError(f"{path} line {number} lacks string 'title' and 'content' fields.")
-            rows.append({"title": row["title"], "content": row["content"]})
+    # bounded lines: a binary file, another encoding or a 2 GB line is one sentence (core/jsonl.py)
+    for number, line in numbered_lines(path, CuratedNotFoundError):
+        if line is None:
+            raise CuratedNotFoundError(too_long(path, number))
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            raise CuratedNotFoundError(f"{path} line {number} is not valid JSON.") from None
+        if not isinstance(row, dict) or not isinstance(row.get("title"), str) or not isinstance(row.get("content"), str):
+            raise CuratedNotFoundError(f"{path} line {number} lacks string 'title' and 'content' fields.")
+        rows.append({"title": row["title"], "content": row["content"]})
     return rows
 
 

@@ -54,6 +54,9 @@ class ImportSheetError(UserFacingError):
     """The file is not a comparison sheet we can read."""
 
 
+MAX_SHEET_BYTES = 256 << 20  # the seed's sheet is ~50 KB; our own workbooks a few MB
+
+
 # -- secrets -----------------------------------------------------------------------------------------
 def _secret_values() -> list[str]:
     """Values of secret-looking environment variables (long enough to be real secrets)."""
@@ -353,32 +356,46 @@ def import_sheet(store: Store, path: str | Path, score: bool = True) -> list[str
     path = Path(path).expanduser()
     if not path.is_file():
         raise ImportSheetError(f"{path} does not exist.")
-    digest = hashlib.sha1(path.read_bytes()).hexdigest()
-    imported = []
+    size = path.stat().st_size
+    if size > MAX_SHEET_BYTES:  # never read a huge file into memory: no comparison sheet is this big
+        raise ImportSheetError(f"{path.name} is {size / (1 << 20):,.0f} MB; a comparison sheet to import is at most "
+                               f"{MAX_SHEET_BYTES >> 20} MB.")
+    sha1 = hashlib.sha1()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            sha1.update(chunk)
+    digest = sha1.hexdigest()
+    # Read and score every sheet first, then write them all in one transaction: a failure anywhere
+    # leaves the database as it was (an earlier import of the same file included).
+    prepared = []
     for sheet, rows in _read_tables(path).items():
         parsed = parse_seed_layout(rows)
         if parsed is None or not parsed[1]:
             continue
         labels, body = parsed
         eval_id = "imp-" + hashlib.sha1(f"{digest}:{sheet}".encode()).hexdigest()[:10]
-        db.delete_evaluation(store, eval_id)
         models = [_imported_model(label) for label in labels]
         details = json.dumps({"file": path.name, "sheet": sheet, "sha1": digest, "columns": labels}, ensure_ascii=False)
-        db.create_evaluation(store, eval_id, "import", f"{path.name} · {sheet}", details, "imported",
-                             [(i, title, ref) for i, (title, ref, _) in enumerate(body)], models)
         answers = [{"eval_id": eval_id, "model_id": m["model_id"], "variant": "default", "idx": i, "prompt": title,
                     "reference": ref, "answer": texts[k], "error": None if texts[k] else "empty cell"}
                    for i, (title, ref, texts) in enumerate(body) for k, m in enumerate(models)]
-        db.save_answers(store, answers)
-        db.update_evaluation(store, eval_id, done=len(answers), total=len(answers))
         good = [a for a in answers if a["error"] is None]
+        scores = []
         if score and good:
             values = score_answers([a["answer"] for a in good], [a["reference"] for a in good], DEFAULT_METRICS)
-            db.save_scores(store, [(eval_id, a["model_id"], "default", a["idx"], name, value, None)
-                                   for a, scores in zip(good, values) for name, value in scores.items()])
-        imported.append(eval_id)
-    if not imported:
+            scores = [(eval_id, a["model_id"], "default", a["idx"], name, value, None)
+                      for a, row_scores in zip(good, values) for name, value in row_scores.items()]
+        prepared.append((eval_id, sheet, details, body, models, answers, scores))
+    if not prepared:
         raise ImportSheetError(
             f"No sheet of {path.name} is in the comparison layout: the first row must be "
             f"'{TITLE_HEADER} | {REFERENCE_HEADER} | <model> | ...'.")
-    return imported
+    with store.transaction():
+        for eval_id, sheet, details, body, models, answers, scores in prepared:
+            db.delete_evaluation(store, eval_id)
+            db.create_evaluation(store, eval_id, "import", f"{path.name} · {sheet}", details, "imported",
+                                 [(i, title, ref) for i, (title, ref, _) in enumerate(body)], models)
+            db.save_answers(store, answers)
+            db.update_evaluation(store, eval_id, done=len(answers), total=len(answers))
+            db.save_scores(store, scores)
+    return [item[0] for item in prepared]

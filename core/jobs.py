@@ -61,6 +61,10 @@ class LaunchError(UserFacingError):
     """The training process could not be started."""
 
 
+class TrainingDataError(UserFacingError):
+    """The training data cannot be read (binary, not UTF-8, not JSON lines, no examples)."""
+
+
 @dataclass
 class DataChoice:
     """What a run trains on, resolved by the app (the subprocess has no database)."""
@@ -103,6 +107,14 @@ def resolve_data(store: Store | None, config: TrainConfig) -> DataChoice:
     name = str(manifest.get("name") or name)
     version = version if version is not None else manifest.get("version")
     return DataChoice(folder.resolve(), "curated", name, version, config.format)
+
+
+def check_data(data: DataChoice) -> None:
+    """Unreadable data is one sentence before anything exists (no run row, folder or process): one
+    streaming pass in bounded memory, so a binary or 2 GB file is refused without being loaded."""
+    from core.jsonl import check_records
+
+    check_records(data.path if data.kind == "file" else data.path / "train.jsonl", TrainingDataError)
 
 
 def _name_version(text: str) -> tuple[str, int | None]:
@@ -244,6 +256,7 @@ def launch(store: Store, config: TrainConfig, env: dict[str, str] | None = None,
     """
     config.validate()
     data = resolve_data(store, config)
+    check_data(data)
     config = config.for_launch(store)
     if config.backend == "openai" and not config.openai.get("training_file") and data.kind == "file":
         config.openai["training_file"] = str(data.path)

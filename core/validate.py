@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.errors import UserFacingError
 from core.formats import check_format
+from core.jsonl import MAX_LINE_BYTES, numbered_lines
 
 MIN_EXAMPLES = 10
 MESSAGE_KEYS = ("role", "content", "name", "function_call", "weight")
@@ -175,21 +175,14 @@ def _check_schema(report: ValidationReport, line: int, example: Any, fmt: str) -
             report.add(line, "example_missing_assistant_message", "no 'gpt' turn to learn from")
 
 
-def _lines(path: Path) -> Iterable[tuple[int, str]]:
-    with path.open(encoding="utf-8") as handle:
-        yield from enumerate(handle, start=1)
-
-
 def validate_file(path: str | Path, fmt: str, model: str | None = None) -> ValidationReport:
     """Check a JSONL training file of ``fmt``; ``model`` sets the token limit (openai-chat)."""
     check_format(fmt)
     path = Path(path)
     if not path.is_file():
         raise ValidationInputError(f"{path} does not exist or is not a file.")
-    try:
-        numbered = list(_lines(path))
-    except UnicodeDecodeError:
-        raise ValidationInputError(f"{path} is not UTF-8 text; training files are JSON lines.") from None
+    # bounded lines: a binary file, another encoding or a 2 GB line is one sentence, not a memory blow-up
+    numbered = list(numbered_lines(path, ValidationInputError))
     return validate_lines(numbered, fmt, model, str(path))
 
 
@@ -200,13 +193,16 @@ def validate_records(records: list[dict[str, Any]], fmt: str, model: str | None 
                           fmt, model, name)
 
 
-def validate_lines(numbered: list[tuple[int, str]], fmt: str, model: str | None, name: str) -> ValidationReport:
+def validate_lines(numbered: list[tuple[int, str | None]], fmt: str, model: str | None, name: str) -> ValidationReport:
     check_format(fmt)
     if fmt == "openai-chat":
         model = model or DEFAULT_OPENAI_MODEL
     report = ValidationReport(path=name, fmt=fmt, model=model)
     countable: list[tuple[int, list[dict[str, Any]]]] = []
     for line, text in numbered:
+        if text is None:  # longer than core.jsonl.MAX_LINE_BYTES, never read into memory
+            report.add(line, "line_too_long", f"longer than {MAX_LINE_BYTES >> 20} MB: not a training example")
+            continue
         if not text.strip():
             if line != len(numbered):
                 report.add(line, "blank_line", "blank line (skipped by us, rejected by some uploaders)", "warning")

@@ -16,7 +16,6 @@ loss on the answer the prompt never goes through the vocabulary projection.
 """
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,19 +57,9 @@ class TrainingData:
 
 # -- records -------------------------------------------------------------------------------------
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                raise TrainingDataError(f"{path.name} line {number} is not valid JSON.") from None
-            if not isinstance(record, dict):
-                raise TrainingDataError(f"{path.name} line {number} is not a JSON object.")
-            records.append(record)
-    return records
+    from core.jsonl import read_records
+
+    return read_records(path, TrainingDataError)  # bounded lines, one-sentence errors
 
 
 def load_records(config: TrainConfig, data_path: Path, split: str) -> tuple[list[dict[str, Any]], str]:

@@ -115,15 +115,22 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All-or-nothing writes: a failure inside leaves the database as it was."""
+        """All-or-nothing writes: a failure inside leaves the database as it was. Nested calls in
+        the same thread join the outer transaction (so several helpers can commit together)."""
         with self._write_lock:
             cur = self.cursor()
+            if getattr(self._local, "in_transaction", False):
+                yield cur
+                return
             cur.execute("BEGIN TRANSACTION")
+            self._local.in_transaction = True
             try:
                 yield cur
             except BaseException:
+                self._local.in_transaction = False
                 cur.execute("ROLLBACK")
                 raise
+            self._local.in_transaction = False
             cur.execute("COMMIT")
 
     def close(self) -> None:
