@@ -307,11 +307,11 @@ class Features:
                 titles = counter.count(take_texts(self.data.title, part))
                 contents = counter.count(take_texts(self.data.content, part))
                 counts[part] = titles + contents
+                if cache is not None:  # batch by batch: a reload in the middle keeps what was counted
+                    cache.save(self, tokenizer, self.data.rows[part], counts[part])
                 if progress:
                     progress(min(1.0, (start + len(part)) / len(missing)),
                              f"{start + len(part):,} / {len(missing):,} rows tokenized")
-            if cache is not None:
-                cache.save(self, tokenizer, self.data.rows[missing], counts[missing])
         return counts
 
 

@@ -155,7 +155,7 @@ def _candidate(value: Any, minimum: int, arrow_lower: bool) -> bool:
 @dataclass
 class RowBlock:
     """A block of rows after reading, prefiltering and cleaning. ``rows`` are positions among
-    the block's rows until ``iter_blocks`` makes them positions among all rows read."""
+    the block's rows until ``BlockReader`` makes them positions among all rows read."""
 
     n_lines: int
     n_rows: int

@@ -11,11 +11,11 @@ TEXT: dict[str, tuple[str, str]] = {
     # source
     "dados.source": ("Data source", "Origem dos dados"),
     "dados.source_kind": ("Where is the raw file?", "Onde está o arquivo bruto?"),
-    "dados.source_sample": ("Bundled raw sample (20k rows)", "Amostra bruta incluída (20 mil linhas)"),
-    "dados.source_seed": ("Seed study split (dados/seed, 2,000 rows)", "Split do estudo original (dados/seed, 2.000 linhas)"),
-    "dados.source_path": ("A path on this machine", "Um caminho nesta máquina"),
-    "dados.source_upload": ("Upload a file", "Enviar um arquivo"),
-    "dados.source_recent": ("A file opened before", "Um arquivo aberto antes"),
+    "dados.source.sample": ("Bundled raw sample (20k rows)", "Amostra bruta incluída (20 mil linhas)"),
+    "dados.source.seed": ("Seed study split (dados/seed, 2,000 rows)", "Split do estudo original (dados/seed, 2.000 linhas)"),
+    "dados.source.path": ("A path on this machine", "Um caminho nesta máquina"),
+    "dados.source.upload": ("Upload a file", "Enviar um arquivo"),
+    "dados.source.recent": ("A file opened before", "Um arquivo aberto antes"),
     "dados.path": ("Path of the raw file", "Caminho do arquivo bruto"),
     "dados.path_help": (
         "JSON lines (the trn.json shape), a JSON array, CSV or Parquet, optionally .gz. Big files "

@@ -89,6 +89,9 @@ def scale_of(stamp: str, title: str, content: str, cleaning: str, _features: Fea
 def put_config(config: CurationConfig) -> None:
     """Set every filter widget from a config (presets)."""
     s = st.session_state
+    for name in ("dados_cleaning", "dados_keyword_mode"):  # radios: re-created from the stored value
+        for key in [k for k in s if str(k).startswith(f"{name}__")]:
+            del s[key]
     s["dados_cleaning"] = config.cleaning
     s["dados_drop_empty"], s["dados_dedup"] = config.drop_empty, config.dedup
     s["dados_title_chars"] = (min(config.min_title_chars, TITLE_MAX), min(config.max_title_chars or TITLE_MAX, TITLE_MAX))
@@ -136,12 +139,28 @@ def help_of(name: str) -> str:
     return field_help(CurationConfig, name)
 
 
+def radio(text: str, options: list[str], name: str, **kwargs: Any) -> str:
+    """A radio whose value lives in ``st.session_state[name]``; the widget's key carries the
+    language because a radio whose option labels change (language switch) is drawn with no
+    selection by the browser. The widget is re-created per language from the stored value."""
+    key = f"{name}__{LANG}"
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(name, options[0])
+
+    def keep() -> None:
+        st.session_state[name] = st.session_state[key]
+
+    st.radio(text, options, key=key, on_change=keep, horizontal=True,
+             format_func=lambda option: label(f"{name.replace('_', '.', 1)}.{option}"), **kwargs)
+    st.session_state[name] = st.session_state[key]
+    return str(st.session_state[name])
+
+
 # -- source ------------------------------------------------------------------------------------------------
 def choose_source() -> str | None:
     kinds = ["sample", "seed", "path", "upload", "recent"]
     with st.expander(tr("dados.source"), expanded=True):
-        kind = st.radio(tr("dados.source_kind"), kinds, key="dados_source", horizontal=True,
-                        format_func=lambda k: label(f"dados.source_{k}"))
+        kind = radio(tr("dados.source_kind"), kinds, "dados_source")
         if kind == "sample":
             return str(sample_raw_path())
         if kind == "seed":
@@ -190,8 +209,7 @@ with left:
     st.selectbox(tr("dados.preset"), presets, key="dados_preset", on_change=on_preset, help=tr("dados.preset_help"))
     if "dados_preset_error" in st.session_state:
         st.error(st.session_state.pop("dados_preset_error"))
-    st.radio(tr("dados.cleaning"), ["seed", "html", "none"], key="dados_cleaning", horizontal=True,
-             format_func=lambda m: label(f"dados.cleaning.{m}"), help=help_of("cleaning"))
+    radio(tr("dados.cleaning"), ["seed", "html", "none"], "dados_cleaning", help=help_of("cleaning"))
     st.toggle(tr("dados.drop_empty"), key="dados_drop_empty", help=help_of("drop_empty"))
     st.toggle(tr("dados.dedup"), key="dados_dedup", help=help_of("dedup"))
     st.slider(tr("dados.title_chars"), 0, TITLE_MAX, key="dados_title_chars",
@@ -206,8 +224,7 @@ with left:
     if st.session_state["dados_tokenizer"] == "hf":
         k2.text_input(tr("dados.hf_tokenizer"), key="dados_hf", placeholder="HuggingFaceTB/SmolLM2-135M-Instruct")
     st.text_input(tr("dados.keywords"), key="dados_keywords", help=help_of("keywords"))
-    st.radio(tr("dados.keyword_mode"), ["all", "any"], key="dados_keyword_mode", horizontal=True,
-             format_func=lambda m: label(f"dados.keyword_mode.{m}"), help=help_of("keyword_mode"))
+    radio(tr("dados.keyword_mode"), ["all", "any"], "dados_keyword_mode", help=help_of("keyword_mode"))
     n1, n2 = st.columns(2)
     n1.number_input(tr("dados.train_size"), min_value=0, step=100, key="dados_train", help=help_of("train_size"))
     n2.number_input(tr("dados.test_size"), min_value=0, step=100, key="dados_test", help=help_of("test_size"))

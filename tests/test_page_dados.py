@@ -64,7 +64,7 @@ def test_moving_sliders_changes_the_funnel(sample_funnel) -> None:
     at.slider(key="dados_title_chars").set_value((60, 300)).run()
     tighter = metrics(at)["Rows kept"]
     assert int(tighter.replace(",", "")) < int(looser.replace(",", ""))
-    at.radio(key="dados_keyword_mode").set_value("any").run()
+    at.radio(key="dados_keyword_mode__en").set_value("any").run()
     assert int(metrics(at)["Rows kept"].replace(",", "")) > int(tighter.replace(",", ""))
     at.toggle(key="dados_dedup").set_value(False).run()
     at.text_input(key="dados_keywords").set_value("").run()
@@ -76,7 +76,7 @@ def test_presets_set_the_widgets() -> None:
     at = _app()
     at.selectbox(key="dados_preset").set_value("seed-readme").run()
     assert at.slider(key="dados_tokens").value == (257, 2048)  # no upper limit
-    assert at.radio(key="dados_keyword_mode").value == "any"
+    assert at.radio(key="dados_keyword_mode__en").value == "any"
     assert not at.exception
 
 
@@ -103,7 +103,7 @@ def test_saving_a_curated_dataset_and_a_preset(isolated_data: Path) -> None:
 def test_portuguese_and_a_bad_path_is_one_sentence(tmp_path: Path) -> None:
     at = _app("pt")
     assert at.title[0].value == "Curadoria dos dados" and not at.exception
-    at.radio(key="dados_source").set_value("path").run()
+    at.radio(key="dados_source__pt").set_value("path").run()
     at.text_input(key="dados_path").set_value(str(tmp_path / "nada.json")).run()
     assert [e.value for e in at.error] == [f"The file {tmp_path / 'nada.json'} does not exist."]
     bad = tmp_path / "texto.json"
@@ -114,7 +114,7 @@ def test_portuguese_and_a_bad_path_is_one_sentence(tmp_path: Path) -> None:
 
 def test_the_seed_split_source() -> None:
     at = _app()
-    at.radio(key="dados_source").set_value("seed").run()
+    at.radio(key="dados_source__en").set_value("seed").run()
     assert not at.exception
     assert metrics(at)["Rows loaded"] == "2,000"
 
