@@ -225,12 +225,15 @@ def flexibility(store: Store, eval_id: str, metric: str | None = None) -> pd.Dat
         return pd.DataFrame(columns=columns)
     names = dict(zip(_models(store, eval_id)["model_id"], _models(store, eval_id)["display_name"]))
     rows = []
+    order_all = variants_of(store, eval_id)
     for model_id, mine in wide.groupby("model_id"):
         mine = mine.dropna(subset=[metric])
         n_variants = mine["variant"].nunique()
         counts = mine.groupby("idx")["variant"].nunique()
         common = set(counts[counts == n_variants].index)
         per = mine[mine["idx"].isin(common)].groupby("variant")[metric].agg(["mean", "count"])
+        order = [v for v in order_all if v in per.index]
+        per = per.loc[order + [v for v in per.index if v not in order]]
         spread = float(per["mean"].max() - per["mean"].min()) if len(per) > 1 else math.nan
         std = float(per["mean"].std(ddof=0)) if len(per) > 1 else math.nan
         for variant, values in per.iterrows():
@@ -242,13 +245,14 @@ def flexibility(store: Store, eval_id: str, metric: str | None = None) -> pd.Dat
 
 def criteria(store: Store, eval_id: str, metric: str | None = None) -> pd.DataFrame:
     """The seed study's four criteria side by side, per model: raw values, and each as a 0..1
-    score (1 = best among these models) for one comparable chart.
+    score relative to the best of these models (value / best, or best / value when smaller is
+    better), for one comparable chart. Ratios, not min-max: 0.364 vs 0.365 stays 0.997 vs 1.
 
     precision            main metric on the as-trained prompt (with its CI)
-    training_efficiency  training time (base models: nothing to train; shown as N/A, scored 1)
+    training_efficiency  training time, among the models that were trained (base models: n/a)
     operating_cost       USD per 1k answers (inference)
     flexibility          spread of the main metric across prompt variants (smaller is better);
-                         N/A with a single variant
+                         n/a with a single variant
     """
     board = leaderboard(store, eval_id, metric)
     if board.empty:
@@ -256,29 +260,39 @@ def criteria(store: Store, eval_id: str, metric: str | None = None) -> pd.DataFr
     flex = flexibility(store, eval_id, board["main_metric"].iloc[0])
     spread = flex.groupby("model_id")["spread"].first() if len(flex) else pd.Series(dtype=float)
     variants_mean = flex.groupby("model_id")["mean"].mean() if len(flex) else pd.Series(dtype=float)
-    out = board[["model_id", "display_name", "finetuned", "main_metric", "main", "main_low", "main_high",
+    out = board[["model_id", "display_name", "kind", "finetuned", "main_metric", "main", "main_low", "main_high",
                  "training_time_s", "tokens_per_s", "training_cost_usd", "inference_cost_per_1k",
                  "total_cost_per_1k"]].copy()
     out["flex_spread"] = out["model_id"].map(spread).astype(float)
     out["flex_mean"] = out["model_id"].map(variants_mean).astype(float)
     higher = HIGHER_IS_BETTER.get(str(out["main_metric"].iloc[0]), True)
-    out["precision"] = _normalise(out["main"], higher=higher)
-    out["training_efficiency"] = _normalise(out["training_time_s"], higher=False)
-    out["operating_cost"] = _normalise(out["inference_cost_per_1k"], higher=False)
-    out["flexibility"] = _normalise(out["flex_spread"], higher=False)
+    out["precision"] = relative_to_best(out["main"], higher=higher)
+    trained = out["training_time_s"].where(out["training_time_s"] > 0)
+    out["training_efficiency"] = relative_to_best(trained, higher=False)
+    out["operating_cost"] = relative_to_best(out["inference_cost_per_1k"], higher=False)
+    out["flexibility"] = relative_to_best(out["flex_spread"], higher=False)
     return out
 
 
-def _normalise(values: pd.Series, higher: bool) -> pd.Series:
-    """Min-max to 0..1 with 1 = best; all equal -> 1; unknown stays NaN."""
+def relative_to_best(values: pd.Series, higher: bool) -> pd.Series:
+    """0..1 with 1 = the best value: value / best (higher is better) or best / value (lower is
+    better); a zero best when lower is better scores only the zeros 1. Unknown stays NaN."""
     v = values.astype(float)
-    lo, hi = v.min(), v.max()
-    if pd.isna(lo):
+    known = v.dropna()
+    if known.empty:
         return v
-    if hi == lo:
-        return v.where(v.isna(), 1.0)
-    scaled = (v - lo) / (hi - lo)
-    return scaled if higher else 1 - scaled
+    if higher:
+        best = known.max()
+        if best <= 0 or known.min() < 0:  # ratios mean nothing across zero: fall back to min-max
+            lo = known.min()
+            return v.where(v.isna(), 1.0) if best == lo else (v - lo) / (best - lo)
+        return v / best
+    best = known.min()
+    if best < 0:
+        return v.where(v.isna(), 1.0) if known.max() == best else 1 - (v - best) / (known.max() - best)
+    if best == 0:
+        return v.where(v.isna(), (v == 0).astype(float))
+    return best / v
 
 
 # -- examples ------------------------------------------------------------------------------------

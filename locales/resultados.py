@@ -75,6 +75,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "resultados.col.flex_mean": ("Mean across variants", "Média entre variantes"),
     "resultados.col.title": ("Title", "Título"),
     "resultados.col.reference": ("Reference", "Referência"),
+    "resultados.col.answer": ("Answer", "Resposta"),
     "resultados.col.wall_s": ("Seconds", "Segundos"),
     "resultados.col.cost_usd": ("USD", "USD"),
     "resultados.state.succeeded": ("Finished: {done} of {total} answers.", "Concluída: {done} de {total} respostas."),
@@ -119,11 +120,13 @@ TEXT: dict[str, tuple[str, str]] = {
                            "Nenhum treino ainda: modelos base não têm tempo nem custo de treino (a página 3 treina)."),
     "resultados.criteria_table": ("Raw values", "Valores brutos"),
     "resultados.criteria_help": (
-        "Precision: main metric on the as-trained prompt. Training efficiency: training time (base models: none). "
+        "Precision: main metric on the as-trained prompt. Training efficiency: training time, among the trained "
+        "models (base models: n/a). "
         "Operating cost: USD per 1,000 answers. Flexibility: spread of the main metric across prompt variants "
         "(run several variants to measure it). Bars are 0–1, 1 = best of these models.",
-        "Precisão: métrica principal no prompt do treino. Eficiência de treino: tempo de treino (modelos base: "
-        "nenhum). Custo de operação: USD por 1.000 respostas. Flexibilidade: variação da métrica principal entre "
+        "Precisão: métrica principal no prompt do treino. Eficiência de treino: tempo de treino, entre os modelos "
+        "treinados (modelos base: n/d). Custo de operação: USD por 1.000 respostas. Flexibilidade: variação da "
+        "métrica principal entre "
         "variantes de prompt (rode várias variantes para medir). Barras de 0 a 1, 1 = melhor destes modelos."),
     "resultados.criteria.precision": ("Precision", "Precisão"),
     "resultados.criteria.training_efficiency": ("Training efficiency", "Eficiência de treino"),
@@ -155,8 +158,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "resultados.chart.no_cost": ("No costs known for these models.", "Nenhum custo conhecido para estes modelos."),
     "resultados.chart.no_runs": ("No training runs yet.", "Nenhum treino ainda."),
     "resultados.chart.leaderboard": ("{metric} per model (95% bootstrap CI)", "{metric} por modelo (IC 95% bootstrap)"),
-    "resultados.chart.cost_accuracy": ("Accuracy vs total cost (training + 1,000 answers); dotted: Pareto front",
-                                       "Precisão vs custo total (treino + 1.000 respostas); pontilhado: fronteira de Pareto"),
+    "resultados.chart.cost_accuracy": ("Accuracy vs total cost", "Precisão vs custo total"),
+    "resultados.chart.cost_accuracy_sub": ("training + 1,000 answers; dotted: Pareto front; bars: 95% CI",
+                                           "treino + 1.000 respostas; pontilhado: fronteira de Pareto; barras: IC 95%"),
     "resultados.chart.front": ("Pareto front", "Fronteira de Pareto"),
     "resultados.chart.models": ("Models", "Modelos"),
     "resultados.chart.total_cost": ("USD (training + 1,000 answers)", "USD (treino + 1.000 respostas)"),

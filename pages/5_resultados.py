@@ -57,6 +57,10 @@ def variant_label(name: str) -> str:
     return v.label_pt if LANG == "pt" else v.label_en
 
 
+def variant_label_any(name: str) -> str:
+    return variant_label(name) if name in VARIANTS else name
+
+
 def metric_label(name: str) -> str:
     return results.METRIC_LABELS.get(name, name)
 
@@ -288,7 +292,7 @@ def criteria_tab(eval_id: str) -> None:
                "inference_cost_per_1k", "flex_spread", "flex_mean"]
         st.dataframe(crit[raw], hide_index=True, key="rs_criteria_table", column_config=column_labels(crit[raw]))
     flex = results.flexibility(store, eval_id)
-    st.plotly_chart(charts.flexibility_figure(flex, text), key="rs_fig_flex")
+    st.plotly_chart(charts.flexibility_figure(flex, text, variant_label_any), key="rs_fig_flex")
 
 
 def examples_tab(eval_id: str, variant: str) -> None:
@@ -313,11 +317,14 @@ def examples_tab(eval_id: str, variant: str) -> None:
     st.markdown(f"**{tr('resultados.extremes')}**")
     model = st.selectbox(tr("resultados.extremes_model"), list(models), key="rs_extreme_model", format_func=models.get)
     best, worst = results.extremes(store, eval_id, model, k=3, variant=variant)
+    shown_columns = {"score": st.column_config.NumberColumn(tr("resultados.col.main"), format="%.3f", width="small"),
+                     "title": st.column_config.TextColumn(tr("resultados.col.title"), width="medium"),
+                     "answer": st.column_config.TextColumn(tr("resultados.col.answer"), width="large")}
     left, right = st.columns(2)
     left.markdown(f"*{tr('resultados.best')}*")
-    left.dataframe(best.drop(columns=["idx"]), hide_index=True, key="rs_best")
+    left.dataframe(best[["score", "title", "answer"]], hide_index=True, key="rs_best", column_config=shown_columns)
     right.markdown(f"*{tr('resultados.worst')}*")
-    right.dataframe(worst.drop(columns=["idx"]), hide_index=True, key="rs_worst")
+    right.dataframe(worst[["score", "title", "answer"]], hide_index=True, key="rs_worst", column_config=shown_columns)
 
 
 def _score_max(values: Any) -> float:
@@ -358,15 +365,15 @@ def files_tab(eval_id: str | None) -> None:
 def import_section() -> None:
     st.markdown(f"**{tr('resultados.import')}**")
     seed_sheet = seed_dir() / "fine_tuning_llama_gpt.ods"
-    upload = st.file_uploader(tr("resultados.import_file"), type=["xlsx", "ods", "csv"], key="rs_upload")
-    left, right = st.columns(2)
     path: Path | None = None
-    if upload is not None and left.button(tr("resultados.import_button"), key="rs_import"):
+    if seed_sheet.exists() and st.button(tr("resultados.import_seed"), key="rs_import_seed",
+                                         icon=":material/history_edu:"):
+        path = seed_sheet
+    upload = st.file_uploader(tr("resultados.import_file"), type=["xlsx", "ods", "csv"], key="rs_upload")
+    if upload is not None and st.button(tr("resultados.import_button"), key="rs_import"):
         folder = Path(tempfile.mkdtemp(prefix="ftdash-import-"))
         path = folder / Path(upload.name).name
         path.write_bytes(upload.getvalue())
-    if seed_sheet.exists() and right.button(tr("resultados.import_seed"), key="rs_import_seed"):
-        path = seed_sheet
     if path is not None:
         try:
             ids = import_sheet(store, path)

@@ -92,14 +92,25 @@ def test_flexibility_and_criteria(handmade) -> None:
     spread = flex.groupby("model_id")["spread"].first()
     assert spread[BASE] == pytest.approx(0.05) and spread[FT] == pytest.approx(0.25) and math.isnan(spread[GPT])
     crit = results.criteria(handmade, EVAL).set_index("model_id")
+    # relative to the best: precision value / best, costs and spread best / value
     assert crit.loc[FT, "precision"] == pytest.approx(1.0)
-    assert crit.loc[BASE, "precision"] == pytest.approx((0.35 - 0.3) / (0.75 - 0.3))
-    assert crit.loc[GPT, "precision"] == pytest.approx(0.0)
-    assert crit.loc[BASE, "training_efficiency"] == 1.0 and crit.loc[FT, "training_efficiency"] == 0.0
-    assert crit.loc[BASE, "operating_cost"] == 1.0 and crit.loc[GPT, "operating_cost"] == 0.0
-    assert crit.loc[FT, "operating_cost"] == pytest.approx(0.75)
-    assert crit.loc[BASE, "flexibility"] == 1.0 and crit.loc[FT, "flexibility"] == 0.0
+    assert crit.loc[BASE, "precision"] == pytest.approx(0.35 / 0.75)
+    assert crit.loc[GPT, "precision"] == pytest.approx(0.3 / 0.75)
+    assert crit.loc[FT, "training_efficiency"] == 1.0  # the only trained model
+    assert math.isnan(crit.loc[BASE, "training_efficiency"]) and math.isnan(crit.loc[GPT, "training_efficiency"])
+    assert crit.loc[BASE, "operating_cost"] == 1.0 and crit.loc[GPT, "operating_cost"] == pytest.approx(1 / 5)
+    assert crit.loc[FT, "operating_cost"] == pytest.approx(0.5)
+    assert crit.loc[BASE, "flexibility"] == 1.0 and crit.loc[FT, "flexibility"] == pytest.approx(0.05 / 0.25)
     assert math.isnan(crit.loc[GPT, "flexibility"])
+
+
+def test_relative_to_best_edge_cases() -> None:
+    import pandas as pd
+
+    assert list(results.relative_to_best(pd.Series([0.0, 2.0]), higher=False)) == [1.0, 0.0]
+    assert list(results.relative_to_best(pd.Series([-1.0, 1.0]), higher=True)) == [0.0, 1.0]
+    assert list(results.relative_to_best(pd.Series([2.0, 4.0]), higher=True)) == [0.5, 1.0]
+    assert results.relative_to_best(pd.Series([float("nan")]), higher=True).isna().all()
 
 
 def test_per_example_table_filter_and_extremes(handmade) -> None:
