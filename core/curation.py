@@ -59,11 +59,11 @@ class CurationConfig(ConfigBase):
     min_title_chars: int = option(41, "Keep rows whose cleaned title has at least this many characters "
                                       "(the notebook: more than 40).")
     max_title_chars: int | None = option(None, "Keep rows whose cleaned title has at most this many characters "
-                                               "(empty: no limit).")
+                                               "(none: no limit).")
     min_content_chars: int = option(401, "Keep rows whose cleaned content has at least this many characters "
                                          "(the notebook: more than 400).")
     max_content_chars: int | None = option(None, "Keep rows whose cleaned content has at most this many "
-                                                 "characters (empty: no limit).")
+                                                 "characters (none: no limit).")
     drop_empty: bool = option(True, "Drop rows whose title or content is empty after cleaning.")
     dedup: bool = option(True, "Drop rows whose (title, content) repeats an earlier row, keeping the first.")
     tokenizer: str = option("o200k_base", "Tokenizer for the token filter: o200k_base (gpt-4o family), "
@@ -71,7 +71,7 @@ class CurationConfig(ConfigBase):
     min_tokens: int = option(0, "Keep rows whose tokens(title) + tokens(content) is at least this "
                                 "(the seed README: 257).")
     max_tokens: int | None = option(256, "Keep rows whose tokens(title) + tokens(content) is at most this "
-                                         "(the notebook: fewer than 257; empty: no limit).")
+                                         "(the notebook: fewer than 257; none: no limit).")
     keywords: list[str] = option(["author", "copyright"], "Keep rows where these words occur in the title or "
                                                           "the content (case-insensitive substrings); "
                                                           "none: keep all.")
