@@ -45,6 +45,7 @@ from core.paths import results_dir
 from core.rowblocks import (
     KIND_MISSING,
     KIND_NULL,
+    LineTooLongError,
     ReadPlan,
     RowBlock,
     block_from_bytes,
@@ -64,6 +65,7 @@ FORMATS = ("jsonl", "json", "csv", "parquet")
 HEAD_BYTES = 1 << 16
 BLOCK_BYTES = 4 << 20
 PARALLEL_MIN_BYTES = 48 << 20
+MAX_LINE_BYTES = 256 << 20  # as read_json's maximum_object_size: a longer line is a damaged file
 Progress = Callable[[float, str], None]
 
 
@@ -201,6 +203,11 @@ def _check_text(head: bytes, name: str) -> None:
         raise EncodingError(
             f"{name} is not UTF-8 text (line {line} has byte 0x{head[bad_at]:02x}): save it as UTF-8 and try again."
         )
+
+
+def _line_too_long(name: str) -> DatasetError:
+    return DatasetError(f"{name} has a line longer than {MAX_LINE_BYTES >> 20} MB: the file is damaged "
+                        "(a download that never finished?) or is not JSON lines.")
 
 
 def check_path(path: str | Path) -> Path:
@@ -415,14 +422,19 @@ class BlockReader:
         if self.gzipped:
             def gz_tasks() -> Iterator[tuple[bytes, ReadPlan]]:
                 with gzip.open(p, "rb") as handle:
-                    for data in split_lines(handle, BLOCK_BYTES):
-                        marks.append(handle.fileobj.tell() if handle.fileobj else 0)
-                        yield data, plan
+                    try:
+                        for data in split_lines(handle, BLOCK_BYTES, MAX_LINE_BYTES):
+                            marks.append(handle.fileobj.tell() if handle.fileobj else 0)
+                            yield data, plan
+                    except LineTooLongError:
+                        raise _line_too_long(p.name) from None
 
             return gz_tasks(), block_from_bytes
 
         def range_tasks() -> Iterator[tuple[str, int, int, ReadPlan]]:
             for start, end in byte_ranges(p, BLOCK_BYTES):
+                if end - start > BLOCK_BYTES + MAX_LINE_BYTES:  # never read such a line into memory
+                    raise _line_too_long(p.name)
                 marks.append(end)
                 yield str(p), start, end, plan
 

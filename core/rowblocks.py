@@ -323,8 +323,13 @@ def byte_ranges(path: Path, block: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def split_lines(handle: Any, block: int) -> Iterator[bytes]:
-    """Blocks of whole lines (each ends just after a newline, but the last) from a binary stream."""
+class LineTooLongError(ValueError):
+    """A line longer than the reader holds (a damaged file: see core/datasets.py)."""
+
+
+def split_lines(handle: Any, block: int, max_line: int | None = None) -> Iterator[bytes]:
+    """Blocks of whole lines (each ends just after a newline, but the last) from a binary stream;
+    a line longer than ``max_line`` raises LineTooLongError instead of filling the memory."""
     rest = b""
     while True:
         chunk = handle.read(block)
@@ -336,6 +341,8 @@ def split_lines(handle: Any, block: int) -> Iterator[bytes]:
         cut = data.rfind(b"\n") + 1
         if cut == 0:
             rest = data
+            if max_line is not None and len(rest) > max_line:
+                raise LineTooLongError(f"a line longer than {max_line} bytes")
             continue
         yield data[:cut]
         rest = data[cut:]
