@@ -26,6 +26,7 @@ def isolated_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     results.mkdir()
     monkeypatch.setenv("FTDASH_RESULTS", str(results))
     monkeypatch.setenv("FTDASH_DB", str(results / "estudo.duckdb"))
+    monkeypatch.setenv("FTDASH_DATA", str(tmp_path / "dados"))  # curated/ and export/ land here, not in the repo
     monkeypatch.setenv("FTDASH_MODELS", str(ROOT / "resultados" / "models"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
