@@ -272,7 +272,10 @@ def list_columns(path: str | Path) -> list[str]:
     p = check_path(path)
     fmt, gzipped = detect_format(p)
     if fmt == "jsonl":
-        text = _head(p, gzipped, 1 << 20).decode("utf-8", "replace")
+        head = _head(p, gzipped, 1 << 20)
+        if b"\n" not in head.rstrip(b"\r\n") and len(head) == 1 << 20:
+            head = _first_line(p, gzipped)  # one line longer than the sample: read it whole (bounded)
+        text = head.decode("utf-8", "replace")
         seen: dict[str, None] = {}
         for line in text.splitlines()[:200]:
             try:
@@ -291,6 +294,15 @@ def list_columns(path: str | Path) -> list[str]:
             return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_duck_source(p, fmt)}").fetchall()]
     except duckdb.Error as exc:
         raise _duck_error(exc, p, fmt) from None
+
+
+def _first_line(p: Path, gzipped: bool) -> bytes:
+    opener = gzip.open if gzipped else open
+    with opener(p, "rb") as handle:
+        line = handle.readline(MAX_LINE_BYTES + 1)
+    if len(line) > MAX_LINE_BYTES:
+        raise _line_too_long(p.name)
+    return line
 
 
 def inspect_file(path: str | Path) -> FileInfo:
