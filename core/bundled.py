@@ -18,6 +18,7 @@ import fcntl
 import importlib.util
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,10 @@ from core.paths import models_dir
 BUNDLED_ALIASES = ("smollm2", "smollm2-135m-instruct", "HuggingFaceTB/SmolLM2-135M-Instruct")
 BUNDLED_FOLDER_NAME = "smollm2-135m-instruct"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# One model or tokenizer load at a time in this process: transformers' loading is not thread-safe
+# (it builds models on the meta device under process-wide patches, and its lazy imports race), and
+# the app loads from several threads at once (playground columns, evaluations, calibration).
+LOAD_LOCK = threading.RLock()
 
 
 class ModelNotFoundError(UserFacingError):
@@ -100,20 +105,22 @@ def _hub_error(spec: str, exc: Exception) -> ModelNotFoundError:
 
 
 def load_tokenizer(spec: str) -> Any:
-    from transformers import AutoTokenizer
-
     try:
-        return AutoTokenizer.from_pretrained(resolve_model_path(spec))
+        with LOAD_LOCK:
+            from transformers import AutoTokenizer
+
+            return AutoTokenizer.from_pretrained(resolve_model_path(spec))
     except (OSError, ValueError) as exc:
         raise _hub_error(spec, exc) from None
 
 
 def load_model(spec: str, **kwargs: Any) -> Any:
     """An ``AutoModelForCausalLM`` for any spec (kwargs go to from_pretrained)."""
-    from transformers import AutoModelForCausalLM
-
     try:
-        return AutoModelForCausalLM.from_pretrained(resolve_model_path(spec), **kwargs)
+        with LOAD_LOCK:
+            from transformers import AutoModelForCausalLM
+
+            return AutoModelForCausalLM.from_pretrained(resolve_model_path(spec), **kwargs)
     except (OSError, ValueError) as exc:
         raise _hub_error(spec, exc) from None
 

@@ -140,6 +140,13 @@ def _device() -> str:
 
 
 def _load(base: str, adapter: str | None) -> LocalModel:
+    from core.bundled import LOAD_LOCK
+
+    with LOAD_LOCK:  # two columns loading at once gave meta-tensor errors: transformers' loading is not thread-safe
+        return _load_unlocked(base, adapter)
+
+
+def _load_unlocked(base: str, adapter: str | None) -> LocalModel:
     from core.bundled import load_model, load_tokenizer
 
     tokenizer = load_tokenizer(base)
