@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.backends.base import CANCEL_FILE, CONFIG_FILE, HEARTBEAT_FILE, LOG_FILE, read_events
+from core.backends.base import CANCEL_FILE, CONFIG_FILE, EVENTS_FILE, HEARTBEAT_FILE, LOG_FILE, read_events
 from core.config import mask_secrets
 from core.errors import UserFacingError
 from core.paths import PROJECT_ROOT, runs_dir
@@ -356,6 +356,8 @@ def check_run(store: Store, run: dict[str, Any]) -> dict[str, Any]:
     """Ingest one active run and mark it lost if its process died without a final status."""
     ingest_run(store, run)
     current = db.get_run(store, run["id"]) or run
+    if current["status"] not in db.TERMINAL and _folder_gone(Path(current["run_dir"])):
+        return _folder_removed(store, current)
     if current["status"] in db.TERMINAL or process_alive(current):
         return current
     ingest_run(store, current)  # it may have written its last lines just before exiting
@@ -375,6 +377,29 @@ def check_run(store: Store, run: dict[str, Any]) -> dict[str, Any]:
     with _CHILDREN_LOCK:
         _CHILDREN.pop(run["id"], None)
     return current
+
+
+def _folder_gone(run_dir: Path) -> bool:
+    """config.json (written by the launcher) and events.jsonl are both gone: someone removed the
+    folder (a checkpoint being saved may have recreated a bare one since)."""
+    return not (run_dir / CONFIG_FILE).exists() and not (run_dir / EVENTS_FILE).exists()
+
+
+def _folder_removed(store: Store, run: dict[str, Any]) -> dict[str, Any]:
+    """The run folder is gone: the process can no longer report (its events go to a deleted file),
+    so stop it and say why, instead of showing a run that never moves again."""
+    if run.get("pid") and process_alive(run):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(int(run["pid"]), signal.SIGKILL)
+    db.mark_ended(store, run["id"], "failed",
+                  f"The run folder {run['run_dir']} was removed while the run was going, so the run was stopped; "
+                  "its events, checkpoints and log are gone (launch it again).")
+    with _CHILDREN_LOCK:
+        child = _CHILDREN.pop(run["id"], None)
+    if child is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=5)
+    return db.get_run(store, run["id"]) or run
 
 
 def poll(store: Store) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import os
 import signal
@@ -62,6 +63,9 @@ def explain_crash(exc: BaseException) -> str:
     if isinstance(exc, MemoryError) or "out of memory" in text.lower() or name == "OutOfMemoryError":
         return ("The run ran out of memory: lower the batch size or the maximum sequence length, "
                 "or use a smaller model (details in output.log).")
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return ("The disk is full (no space left on device while the run wrote its files): free some space, "
+                "then resume the run from its last checkpoint.")
     if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
         return f"The training data could not be read ({name}: {text[:200]}); see output.log."
     text = text[:300].rstrip(".")
@@ -83,6 +87,15 @@ class _Heartbeat(threading.Thread):
             with contextlib.suppress(OSError):
                 write_heartbeat(self.run_dir)
             self.stopped.wait(HEARTBEAT_S)
+
+
+def _quietly(func: Any, *args: Any, **kwargs: Any) -> None:
+    """Last words of a failing run: on a full disk or a removed run folder they cannot be written,
+    and trying must not turn one failure into a second traceback (the supervisor marks it lost)."""
+    try:
+        func(*args, **kwargs)
+    except OSError as exc:
+        print(f"could not record the end of the run ({exc})", file=sys.stderr)
 
 
 def run(run_dir: Path, resume: bool = False) -> str:
@@ -113,21 +126,22 @@ def run(run_dir: Path, resume: bool = False) -> str:
             events.emit("status", status="failed", message="The backend stopped without saying how the run ended.")
     except UserFacingError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        events.emit("log", level="error", message=str(exc))
-        events.emit("status", status="failed", message=str(exc))
+        _quietly(events.emit, "log", level="error", message=str(exc))
+        _quietly(events.emit, "status", status="failed", message=str(exc))
     except (Exception, MemoryError) as exc:
         traceback.print_exc()
-        events.emit("log", level="error", message="".join(traceback.format_exception_only(exc)).strip()[:2000])
-        events.emit("status", status="failed", message=explain_crash(exc))
+        _quietly(events.emit, "log", level="error",
+                 message="".join(traceback.format_exception_only(exc)).strip()[:2000])
+        _quietly(events.emit, "status", status="failed", message=explain_crash(exc))
     except KeyboardInterrupt:
-        events.emit("status", status="cancelled", message="Interrupted.")
+        _quietly(events.emit, "status", status="cancelled", message="Interrupted.")
     finally:
         heartbeat.stopped.set()
         if main_rank:
-            write_heartbeat(run_dir, done=True)
+            _quietly(write_heartbeat, run_dir, done=True)
         sys.stderr.flush()
         sys.stdout.flush()
-        events.close()
+        _quietly(events.close)
     return events.last_status or "failed"
 
 

@@ -43,6 +43,14 @@ class DatabaseUnreadableError(UserFacingError):
     """The database file exists but is not a DuckDB database we can open."""
 
 
+class DiskFullError(UserFacingError):
+    """A write failed because the disk holding the database is full."""
+
+
+def _is_disk_full(exc: Exception) -> bool:
+    return "no space left on device" in str(exc).lower()
+
+
 def all_migrations() -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for module_name in MIGRATION_MODULES:
@@ -96,7 +104,16 @@ class Store:
         return cur
 
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
-        return self.cursor().execute(sql, params) if params is not None else self.cursor().execute(sql)
+        try:
+            return self.cursor().execute(sql, params) if params is not None else self.cursor().execute(sql)
+        except duckdb.Error as exc:
+            if _is_disk_full(exc):
+                raise self._disk_full() from None
+            raise
+
+    def _disk_full(self) -> DiskFullError:
+        return DiskFullError(f"The disk holding the database {self.path} is full: free some space and try again "
+                             "(this change was not saved).")
 
     def fetchall(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         return self.execute(sql, params).fetchall()
@@ -131,7 +148,14 @@ class Store:
                 cur.execute("ROLLBACK")
                 raise
             self._local.in_transaction = False
-            cur.execute("COMMIT")
+            try:
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:  # e.g. the write-ahead log could not be written
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                if _is_disk_full(exc):
+                    raise self._disk_full() from None
+                raise
 
     def close(self) -> None:
         self._conn.close()
