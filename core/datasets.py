@@ -546,7 +546,10 @@ def uploads_dir() -> Path:
 def safe_upload_name(name: str) -> str:
     """A file name that cannot leave the uploads folder: no folders, no dots first, plain characters."""
     base = re.split(r"[\\/]", name or "")[-1]
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip("._-")[:120]
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip("._-")
+    if len(base) > 120:  # keep the extension: it tells CSV and Parquet apart (and .gz)
+        suffix = "".join(Path(base).suffixes[-2:])[-20:]
+        base = base[: 120 - len(suffix)] + suffix
     return base or "upload"
 
 

@@ -12,6 +12,7 @@ DataFrames of core.results with core.results_charts. The CLI twins: ``python -m 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import streamlit as st
 from core import results
 from core import results_charts as charts
 from core.config import field_help
+from core.datasets import safe_upload_name
 from core.errors import UserFacingError
 from core.evaluate import VARIANTS, EvalConfig, cancel_evaluation, evaluation_state, load_config, start_evaluation
 from core.export import import_sheet, write_report
@@ -370,9 +372,10 @@ def import_section() -> None:
                                          icon=":material/history_edu:"):
         path = seed_sheet
     upload = st.file_uploader(tr("resultados.import_file"), type=["xlsx", "ods", "csv"], key="rs_upload")
+    folder: Path | None = None
     if upload is not None and st.button(tr("resultados.import_button"), key="rs_import"):
         folder = Path(tempfile.mkdtemp(prefix="ftdash-import-"))
-        path = folder / Path(upload.name).name
+        path = folder / safe_upload_name(upload.name)  # the browser's name cannot leave the folder
         path.write_bytes(upload.getvalue())
     if path is not None:
         try:
@@ -383,6 +386,9 @@ def import_section() -> None:
             st.session_state["rs_eval"] = ids[0]
             st.session_state["rs_imported"] = tr("resultados.imported", n=len(ids), names=", ".join(ids))
             st.rerun()
+        finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
     if st.session_state.get("rs_imported"):
         st.success(st.session_state["rs_imported"])
 
