@@ -21,7 +21,7 @@ from fake_openai import FakeOpenAI, fake_openai_fixture  # noqa: F401 - the fixt
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PY = sorted([*ROOT.glob("*.py"), *(p for d in ("core", "pages", "ui", "bench", "scripts", "tests", "locales")
+PROJECT_PY = sorted([*ROOT.glob("*.py"), *(p for d in ("core", "paginas", "ui", "bench", "scripts", "tests", "locales")
                                            for p in (ROOT / d).rglob("*.py"))])
 SHELL_CALLS = {("os", "system"), ("os", "popen"), ("subprocess", "getoutput"), ("subprocess", "getstatusoutput"),
                ("asyncio", "create_subprocess_shell")}
@@ -93,7 +93,7 @@ def test_page1_upload_with_a_hostile_name(name: str, tmp_path: Path, isolated_re
     monkeypatch.setenv("FTDASH_DATA", str(tmp_path / "dados"))
     outside = _files_under(tmp_path)
     _release_page_store()
-    at = AppTest.from_file(str(ROOT / "pages" / "1_dados.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "paginas" / "1_dados.py"), default_timeout=120)
     at.session_state["lang"] = "en"
     at.session_state["dados_source__en"] = "upload"
     at.run()
@@ -122,7 +122,7 @@ def test_page5_import_with_a_hostile_name(name: str, tmp_path: Path, isolated_re
     sheet = "Titulo,Descrição do dataset,Finetuned gpt-4o-mini,gpt-4o-mini\nA book,The reference,An answer,Another\n"
     before = set(Path(tempfile.gettempdir()).glob("ftdash-import-*"))
     _release_page_store()
-    at = AppTest.from_file(str(ROOT / "pages" / "5_resultados.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "paginas" / "5_resultados.py"), default_timeout=120)
     at.session_state["lang"] = "en"
     at.run()
     at.file_uploader(key="rs_upload").set_value((name, sheet.encode(), "text/csv")).run()
@@ -147,7 +147,7 @@ def test_no_page_can_render_html() -> None:
     """The pages, the shared UI code and the app never turn on HTML rendering at all (so no model
     text can reach it); model answers are drawn with st.text, st.code or dataframes."""
     offenders = []
-    for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]:
+    for path in [ROOT / "app.py", *sorted((ROOT / "paginas").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             text = ast.unparse(node) if isinstance(node, ast.Call) else ""
@@ -211,12 +211,26 @@ def test_answers_render_as_text_in_the_browser_and_a_typed_key_is_stored_nowhere
 
         page.goto(url + "/resultados")
         wait_idle(page, 120)
-        page.get_by_role("tab").nth(3).click()  # the per-example tab: the answers side by side
+        _click_when_ready(page.get_by_role("tab").nth(3))  # the per-example tab: the answers side by side
         wait_idle(page)
         assert page.get_by_text("onerror=window.__pwned=1").count() >= 1, "the answer is not shown as text"
         _assert_text_not_html(page)
         assert not page_errors(page)
     assert find_secret(typed_key, isolated_results) == []
+
+
+def _click_when_ready(locator: object, timeout_s: float = 90) -> None:
+    """Click once the element takes clicks (a page still drawing its charts keeps it inert a while)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    deadline = time.time() + timeout_s
+    while True:
+        try:
+            locator.click(timeout=5000)
+            return
+        except PlaywrightTimeout:
+            if time.time() > deadline:
+                raise
 
 
 def _assert_text_not_html(page: object) -> None:
