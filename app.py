@@ -2,9 +2,12 @@
 
     streamlit run app.py
 
-st.navigation over the five pages in pages/ (one per step of the journey), plus a shared
+st.navigation over the five pages in paginas/ (one per step of the journey), plus a shared
 sidebar with the language switch and the database status. Pages are thin: they read widgets,
 build one config object, call core/, and draw the result.
+
+The folder is paginas/, not pages/: Streamlit treats a pages/ folder beside the entry point as its
+older multipage layout, and a first visit to a deep link such as /treino then skips this file.
 """
 from __future__ import annotations
 
@@ -31,10 +34,10 @@ with st.sidebar:
     ))
 
 PAGES = [
-    st.Page("pages/1_dados.py", title=tr("nav.dados"), icon=":material/dataset:", url_path="dados", default=True),
-    st.Page("pages/2_formatos.py", title=tr("nav.formatos"), icon=":material/data_object:", url_path="formatos"),
-    st.Page("pages/3_treino.py", title=tr("nav.treino"), icon=":material/model_training:", url_path="treino"),
-    st.Page("pages/4_playground.py", title=tr("nav.playground"), icon=":material/forum:", url_path="playground"),
-    st.Page("pages/5_resultados.py", title=tr("nav.resultados"), icon=":material/leaderboard:", url_path="resultados"),
+    st.Page("paginas/1_dados.py", title=tr("nav.dados"), icon=":material/dataset:", url_path="dados", default=True),
+    st.Page("paginas/2_formatos.py", title=tr("nav.formatos"), icon=":material/data_object:", url_path="formatos"),
+    st.Page("paginas/3_treino.py", title=tr("nav.treino"), icon=":material/model_training:", url_path="treino"),
+    st.Page("paginas/4_playground.py", title=tr("nav.playground"), icon=":material/forum:", url_path="playground"),
+    st.Page("paginas/5_resultados.py", title=tr("nav.resultados"), icon=":material/leaderboard:", url_path="resultados"),
 ]
 st.navigation(PAGES).run()

@@ -1,4 +1,4 @@
-"""UI text of the treino page (pages/3_treino.py) and of its OpenAI widgets (ui/openai_treino.py)."""
+"""UI text of the treino page (paginas/3_treino.py) and of its OpenAI widgets (ui/openai_treino.py)."""
 
 _FIELDS = {
     "backend": ("Backend", "Backend"),

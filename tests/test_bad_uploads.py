@@ -72,7 +72,7 @@ def saved_curation(isolated_results: Path, isolated_data: Path) -> Path:
 
 def page1(source: str) -> AppTest:
     _release_page_store()
-    at = AppTest.from_file(str(ROOT / "pages" / "1_dados.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "paginas" / "1_dados.py"), default_timeout=180)
     at.session_state["lang"] = "en"
     at.session_state["dados_source__en"] = source  # straight to the source under test, no sample read
     return at.run()
@@ -115,7 +115,7 @@ def imported_seed(isolated_results: Path) -> list[str]:
 
 def page5() -> AppTest:
     _release_page_store()
-    at = AppTest.from_file(str(ROOT / "pages" / "5_resultados.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "paginas" / "5_resultados.py"), default_timeout=180)
     at.session_state["lang"] = "en"
     return at.run()
 

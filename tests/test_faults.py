@@ -382,7 +382,7 @@ def test_a_page_on_a_locked_database_is_one_sentence(page: str, held_database: i
     from streamlit.testing.v1 import AppTest
 
     st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "paginas" / f"{page}.py"), default_timeout=120)
     at.session_state["lang"] = "en"
     at.run()
     assert not at.exception

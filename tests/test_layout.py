@@ -26,13 +26,13 @@ def test_core_never_imports_streamlit() -> None:
 
 
 def test_no_shell_true_anywhere() -> None:
-    for folder in ("core", "pages", "ui", "bench"):
+    for folder in ("core", "paginas", "ui", "bench"):
         for path in _python_files(folder):
             assert "shell=True" not in path.read_text(encoding="utf-8"), path
 
 
 def test_every_module_has_a_docstring() -> None:
-    for folder in ("core", "pages", "ui", "locales"):
+    for folder in ("core", "paginas", "ui", "locales"):
         for path in _python_files(folder):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             assert ast.get_docstring(tree), f"{path.relative_to(ROOT)} has no module docstring"

@@ -13,7 +13,7 @@ from core.curation_stream import curate
 from core.paths import sample_raw_path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "1_dados.py")
+PAGE = str(ROOT / "paginas" / "1_dados.py")
 
 
 @pytest.fixture(autouse=True)

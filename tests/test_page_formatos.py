@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "2_formatos.py")
+PAGE = str(ROOT / "paginas" / "2_formatos.py")
 TITLE_0 = "France: The Beautiful Cookbook- Authentic Recipes from the Regions of France"
 
 

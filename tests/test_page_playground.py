@@ -11,7 +11,7 @@ from fake_openai import fake_openai_fixture  # noqa: F401 - the fixture
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "4_playground.py")
+PAGE = str(ROOT / "paginas" / "4_playground.py")
 
 
 @pytest.fixture

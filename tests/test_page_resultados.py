@@ -11,7 +11,7 @@ from fake_openai import FAKE_KEY, fake_openai_fixture  # noqa: F401 - the fixtur
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "5_resultados.py")
+PAGE = str(ROOT / "paginas" / "5_resultados.py")
 
 
 def _app(lang: str = "en") -> AppTest:

@@ -8,7 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "3_treino.py")
+PAGE = str(ROOT / "paginas" / "3_treino.py")
 
 
 def _app() -> AppTest:

@@ -1,1 +1,1 @@
-"""Streamlit helpers shared by app.py and the pages (the only place besides pages/ that imports streamlit)."""
+"""Streamlit helpers shared by app.py and the pages (the only place besides paginas/ that imports streamlit)."""

@@ -1,4 +1,4 @@
-"""The OpenAI widgets of the training page (pages/3_treino.py calls these when the backend is
+"""The OpenAI widgets of the training page (paginas/3_treino.py calls these when the backend is
 "openai"): the wind-down notice, the model from the price table, hyperparameters (auto, the seed
 study's, or set), suffix and seed, and the API key.
 
