@@ -21,6 +21,7 @@ import contextlib
 import errno
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -34,6 +35,7 @@ from core.errors import UserFacingError
 
 SECRET_ENV = ("OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "HF_TOKEN")
 HEARTBEAT_S = 3.0
+DISK_FULL_BYTES = 4 << 20  # less free space than this where the run writes: call it full
 
 
 class _SilentEvents:
@@ -56,14 +58,24 @@ def secrets_from_env() -> dict[str, str]:
     return {name: os.environ[name] for name in SECRET_ENV if os.environ.get(name)}
 
 
-def explain_crash(exc: BaseException) -> str:
+def _disk_nearly_full(folder: Path | None) -> bool:
+    try:
+        return folder is not None and shutil.disk_usage(folder).free < DISK_FULL_BYTES
+    except OSError:
+        return False
+
+
+def explain_crash(exc: BaseException, run_dir: Path | None = None) -> str:
     """One sentence for an unexpected failure (the traceback is in output.log)."""
     name = type(exc).__name__
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if isinstance(exc, MemoryError) or "out of memory" in text.lower() or name == "OutOfMemoryError":
         return ("The run ran out of memory: lower the batch size or the maximum sequence length, "
                 "or use a smaller model (details in output.log).")
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+    # safetensors and torch wrap the OS error in their own classes ("file write failed"): look at
+    # the text, and at the disk itself
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "no space left on device" in str(exc).lower() \
+            or _disk_nearly_full(run_dir):
         return ("The disk is full (no space left on device while the run wrote its files): free some space, "
                 "then resume the run from its last checkpoint.")
     if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
@@ -132,7 +144,7 @@ def run(run_dir: Path, resume: bool = False) -> str:
         traceback.print_exc()
         _quietly(events.emit, "log", level="error",
                  message="".join(traceback.format_exception_only(exc)).strip()[:2000])
-        _quietly(events.emit, "status", status="failed", message=explain_crash(exc))
+        _quietly(events.emit, "status", status="failed", message=explain_crash(exc, run_dir))
     except KeyboardInterrupt:
         _quietly(events.emit, "status", status="cancelled", message="Interrupted.")
     finally:

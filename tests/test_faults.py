@@ -289,7 +289,7 @@ def test_disk_full_mid_run(small_disk: Path | None, tiny_model_dir: Path, monkey
                                                     and db.get_run(store, run_id)), timeout=60, what="the run's end")
         assert run["status"] in ("failed", "lost"), run
         message = run["status_message"]
-        assert "disk is full" in message if run["status"] == "failed" else "stopped without reporting" in message
+        assert ("disk is full" in message if run["status"] == "failed" else "stopped without reporting" in message), run
         assert db.get_run(store, done)["status"] == "succeeded"  # nothing else affected
         assert {r["id"] for r in db.list_runs(store)} == {done, run_id}
         assert store.fetchone("SELECT count(*) FROM evaluations")[0] == 0  # the refused import left nothing
