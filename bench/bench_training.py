@@ -8,7 +8,7 @@ default for prompt-completion data). Everything else is TRL's default (bf16 auto
 checkpointing, padding to the longest in the batch, ...) except ``logging_steps=1``, so that its
 per-step losses can be read. The two alternate, round after round, in one process.
 
-Printed per round and as medians: useful (non-padding) training tokens per second, measured from
+After one unmeasured step of each (warm-up), printed per round and as medians: useful (non-padding) training tokens per second, measured from
 the first step's start to the last step's end (model loading and tokenization excluded for both),
 the ratio ours / TRL (target >= 1.5x), the final training loss (mean of the last 3 steps) and the
 loss of the final adapters on the same held-out test examples computed by the same code (ours must
@@ -177,6 +177,7 @@ def main() -> None:
     parser.add_argument("--grad-accum", type=int, default=None)
     parser.add_argument("--warmup-steps", type=int, default=None)
     parser.add_argument("--test-examples", type=int, default=32, help="Held-out examples for the final loss.")
+    parser.add_argument("--no-warmup", action="store_true", help="Skip the unmeasured one-step run of each.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the results here.")
     args = parser.parse_args()
 
@@ -203,6 +204,12 @@ def main() -> None:
         print(f"device: {device} ({name}); model {'random SmolLM2-shaped' if args.random_model else model}; "
               f"{config.max_steps} steps x {config.batch_size}x{config.grad_accum} examples; "
               f"LoRA r={config.lora_r} on {len(config.target_modules)} modules; {args.rounds} rounds", flush=True)
+        if not args.no_warmup:
+            # One unmeasured step of each first: a fresh process pays for its first memory touches
+            # and kernel choices, and whoever ran first would carry that cost alone.
+            short = TrainConfig.from_dict({**config.to_dict(), "max_steps": 1})
+            run_ours(short, data, workdir, test[:2], device)
+            run_trl(short, trl_rows, workdir, test[:2], device)
         results: dict[str, list[dict[str, Any]]] = {"ours": [], "trl": []}
         for index in range(args.rounds):
             order = ("ours", "trl") if index % 2 == 0 else ("trl", "ours")

@@ -244,8 +244,11 @@ def _usd(value: float | None) -> str:
     return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
 
 
-with st.container(border=True):
-    st.subheader(tr("treino.new_run"))
+RUNS: dict[str, dict[str, Any]] = {r["id"]: r for r in db.list_runs(store, limit=200)}
+ACTIVE = any(r["status"] not in db.TERMINAL for r in RUNS.values())
+
+# While a run trains the form folds away, so its progress is the first thing on the page.
+with st.expander(tr("treino.new_run"), expanded=not ACTIVE, icon=":material/add_circle:"):
     backend = st.radio(tr("treino.field.backend"), ["local", "openai"], key=K + "backend", horizontal=True,
                        format_func=labels("treino.backend_"), help=field_help(TrainConfig, "backend"))
     config, env = backend_panel(backend)
@@ -259,6 +262,7 @@ with st.container(border=True):
             else:
                 st.session_state[K + "run"] = run_id
                 st.toast(tr("treino.launched", run=run_id))
+                st.rerun()  # fold the form and start the live timer
 
 
 # -- runs --------------------------------------------------------------------------------------------
@@ -278,22 +282,40 @@ def live_figures(run: dict[str, Any]) -> dict[str, Any]:
     eta = run.get("eta_s")
     if active and eta is not None and run.get("progress_at"):
         eta = max(0.0, eta - (now - run["progress_at"].timestamp()))
-    return {"elapsed": elapsed, "eta": eta if active else None}
+    price = db.config_of(run).get("price_per_hour")
+    running_cost = elapsed / 3600 * price if (active and elapsed and price is not None) else None
+    return {"elapsed": elapsed, "eta": eta if active else None, "running_cost": running_cost}
+
+
+COLOURS = {"train_loss": "#1f77b4", "eval_loss": "#ff7f0e"}
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
 
 def loss_figure(run_ids: list[str], x: str) -> go.Figure | None:
+    """Train loss (raw, faint, and its running mean over 5 steps) and eval loss (dashed, markers);
+    several runs share one chart, one colour each."""
     frame = db.metrics_df(store, run_ids, ("train_loss", "eval_loss"))
     if frame.empty:
         return None
     figure = go.Figure()
-    for (run_id, name), part in frame.groupby(["run_id", "name"], sort=False):
-        part = part.dropna(subset=[x])
-        label = run_id if len(run_ids) > 1 else tr("treino.curve_" + name)
-        figure.add_trace(go.Scatter(
-            x=part[x], y=part["value"], name=f"{label} · {name}" if len(run_ids) > 1 else label,
-            mode="lines+markers" if name == "eval_loss" else "lines",
-            line={"dash": "dash" if name == "eval_loss" else "solid"}))
-    figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"},
+    single = len(run_ids) == 1
+    for index, run_id in enumerate(run_ids):
+        for name in ("train_loss", "eval_loss"):
+            part = frame[(frame["run_id"] == run_id) & (frame["name"] == name)].dropna(subset=[x])
+            if part.empty:
+                continue
+            colour = COLOURS[name] if single else PALETTE[index % len(PALETTE)]
+            label = tr("treino.curve_" + name) if single else f"{run_id} · {tr('treino.curve_' + name)}"
+            if name == "eval_loss":
+                figure.add_trace(go.Scatter(x=part[x], y=part["value"], name=label, mode="lines+markers",
+                                            line={"dash": "dash", "color": colour}))
+                continue
+            figure.add_trace(go.Scatter(x=part[x], y=part["value"], name=label, mode="lines", opacity=0.35,
+                                        line={"color": colour, "width": 1}, showlegend=single))
+            figure.add_trace(go.Scatter(x=part[x], y=part["value"].rolling(5, min_periods=1).mean(),
+                                        name=label + " " + tr("treino.smoothed"), mode="lines",
+                                        line={"color": colour, "width": 2.5}))
+    figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"},
                          xaxis_title=tr("treino.x_" + x), yaxis_title=tr("treino.loss"))
     return figure
 
@@ -333,26 +355,34 @@ def run_view(run: dict[str, Any]) -> None:
     elif message:
         st.caption(message)
     step, total = run.get("step") or 0, run.get("total_steps")
+    epoch = run.get("epoch") or 0.0
     if total:
         st.progress(min(1.0, step / total), text=tr("treino.progress", step=step, total=total,
-                                                      epoch=f"{run.get('epoch') or 0:.2f}"))
+                                                      epoch=f"{epoch:.2f}" if epoch >= 1 else f"{epoch:.3f}"))
     figures = live_figures(run)
+    last_loss = run.get("final_loss")
+    if last_loss is None:
+        last_loss = db.last_metric(store, run["id"], "train_loss")
+    cost = run.get("actual_cost_usd")
+    cost_text = _usd(cost) if cost is not None else (
+        "≈ " + _usd(figures["running_cost"]) if figures["running_cost"] is not None else "-")
     cols = st.columns(6)
     cols[0].metric(tr("treino.elapsed"), _duration(figures["elapsed"]))
     cols[1].metric(tr("treino.eta"), _duration(figures["eta"]))
     cols[2].metric(tr("treino.tokens_per_s"), f"{run['tokens_per_s']:,.0f}" if run.get("tokens_per_s") else "-")
     cols[3].metric(tr("treino.trained_tokens"), f"{run['trained_tokens']:,}" if run.get("trained_tokens") else "-")
-    cols[4].metric(tr("treino.cost"), _usd(run.get("actual_cost_usd")),
+    cols[4].metric(tr("treino.cost"), cost_text,
                    help=tr("treino.cost_help", estimate=_usd(run.get("estimated_cost_usd"))))
-    cols[5].metric(tr("treino.final_loss"), f"{run['final_loss']:.4f}" if run.get("final_loss") is not None else "-",
+    cols[5].metric(tr("treino.final_loss"), f"{last_loss:.4f}" if last_loss is not None else "-",
                    help=tr("treino.best_loss", best=f"{run['best_loss']:.4f}" if run.get("best_loss") else "-"))
     details = [tr("treino.estimated", cost=_usd(run.get("estimated_cost_usd")),
                   time=_duration(run.get("estimated_wall_s")))]
     if run.get("device"):
         details.append(run["device"])
     if run.get("peak_rss_mb"):
-        details.append(tr("treino.peak", rss=f"{run['peak_rss_mb']:,.0f}",
-                          gpu=f"{run['peak_gpu_mb']:,.0f}" if run.get("peak_gpu_mb") else "-"))
+        details.append(tr("treino.peak_rss", rss=f"{run['peak_rss_mb']:,.0f}"))
+    if run.get("peak_gpu_mb"):
+        details.append(tr("treino.peak_gpu", gpu=f"{run['peak_gpu_mb']:,.0f}"))
     if run.get("output_model"):
         details.append(tr("treino.output", path=run["output_model"]))
     st.caption(" · ".join(details))
@@ -362,10 +392,6 @@ def run_view(run: dict[str, Any]) -> None:
         st.plotly_chart(figure, key=f"{K}curve.{run['id']}", config={"displayModeBar": False})
     with st.expander(tr("treino.log")):
         st.code(jobs.run_log_tail(run) or tr("treino.log_empty"), language=None)
-
-
-RUNS: dict[str, dict[str, Any]] = {r["id"]: r for r in db.list_runs(store, limit=200)}
-ACTIVE = any(r["status"] not in db.TERMINAL for r in RUNS.values())
 
 
 @st.fragment(run_every=2.0 if ACTIVE else None)
@@ -392,7 +418,7 @@ def live_section() -> None:
 st.subheader(tr("treino.runs"))
 live_section()
 
-if len(RUNS) > 1 or any(r["status"] == "succeeded" for r in RUNS.values()):
+if len(RUNS) > 1:
     st.subheader(tr("treino.compare"))
     cols = st.columns([4, 2])
     default = [r for r in RUNS if RUNS[r]["status"] == "succeeded"][:3]

@@ -273,6 +273,13 @@ def metrics_df(store: Store, run_ids: list[str], names: tuple[str, ...] = ("trai
     )
 
 
+def last_metric(store: Store, run_id: str, name: str) -> float | None:
+    """The metric's value at the run's latest step (e.g. the train loss while it trains)."""
+    row = store.fetchone("SELECT value FROM run_metrics WHERE run_id = ? AND name = ? ORDER BY step DESC, t DESC "
+                         "LIMIT 1", [run_id, name])
+    return float(row[0]) if row and row[0] is not None else None
+
+
 def metric_names(store: Store, run_id: str) -> list[str]:
     return [r[0] for r in store.fetchall("SELECT DISTINCT name FROM run_metrics WHERE run_id = ? ORDER BY 1", [run_id])]
 
