@@ -142,6 +142,10 @@ WS_RECORDER = """
 """
 
 
+WS_TAKE = ("() => window.__ftdashWs ? {rx: window.__ftdashWs.rx.splice(0), tx: window.__ftdashWs.tx.splice(0)}"
+           " : {rx: [], tx: []}")
+
+
 def key_class(key: str) -> str:
     """The CSS selector of the container Streamlit draws for the widget with this ``key=``."""
     return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
@@ -163,11 +167,13 @@ class ScriptRuns:
         page.add_init_script(WS_RECORDER)
 
     def pull(self, page: Any) -> None:
+        self.ingest(page.evaluate(WS_TAKE))
+
+    def ingest(self, got: dict[str, list[Any]]) -> None:
+        """Decode what WS_TAKE returned (async pages call it with ``await page.evaluate(WS_TAKE)``)."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-        got = page.evaluate("() => window.__ftdashWs ? "
-                            "{rx: window.__ftdashWs.rx.splice(0), tx: window.__ftdashWs.tx.splice(0)} : {rx: [], tx: []}")
         for stamp, raw in got["rx"]:
             msg = ForwardMsg()
             with contextlib.suppress(Exception):
@@ -184,6 +190,9 @@ class ScriptRuns:
     def full_count(self, page: Any) -> int:
         """Whole-script runs finished so far (fragment reruns and interrupted runs not counted)."""
         self.pull(page)
+        return self.count()
+
+    def count(self) -> int:
         return sum(1 for _, status in self.finished if status == 0)
 
     def wait_full(self, page: Any, since: int, timeout_s: float = 120) -> None:
