@@ -89,8 +89,8 @@ class TrainConfig(ConfigBase):
                                         "model any tool can load.")
     # -- hardware ----------------------------------------------------------------------------------
     device: str = option("auto", "Where to train: auto picks CUDA, then Apple MPS, then the CPU.")
-    precision: str = option("auto", "Number format: auto = bf16 on GPUs that support it, fp16 on other GPUs, "
-                                    "fp32 on the CPU (faster there).")
+    precision: str = option("auto", "Number format: auto = bf16 on GPUs that support it (fp16 on others) and on "
+                                    "CPUs with native bf16 (AVX512-BF16/AMX), fp32 on other CPUs.")
     load_in_4bit: bool = option(False, "Load the base model in 4 bits (QLoRA); needs a CUDA GPU and bitsandbytes.")
     multi_gpu: bool = option(True, "With several CUDA GPUs, train on all of them (accelerate launch, one process "
                                    "per GPU).")

@@ -11,6 +11,7 @@ import torch
 
 from core.backends.base import CONFIG_FILE, read_events
 from core.backends.local_data import Example, build_data, chunks, forward_logits, pack, step_groups, targets
+from core.errors import UserFacingError
 from core.train import run as run_training
 from core.train_config import TrainConfig
 
@@ -211,3 +212,12 @@ def test_merged_model_on_request_loads_as_a_plain_model(tiny_model_dir: Path, tm
     assert run_training(run_dir) == "succeeded"
     merged = AutoModelForCausalLM.from_pretrained(run_dir / "merged")
     assert not hasattr(merged, "peft_config") and (run_dir / "merged" / "tokenizer.json").exists()
+
+
+def test_precision_follows_the_hardware() -> None:
+    from core.backends.local import cpu_has_native_bf16, pick_precision
+
+    assert pick_precision("auto", "cpu") == ("bf16" if cpu_has_native_bf16() else "fp32")
+    assert pick_precision("fp32", "cpu") == "fp32"
+    with pytest.raises(UserFacingError, match="fp16"):
+        pick_precision("fp16", "cpu")
