@@ -354,13 +354,13 @@ with tab_export:
     name = read_manifest(folder).get("name") if folder_text.strip() else None
     source_name = str(name or Path(view.source).name if folder_text.strip() else view.source)
     target = default_export_path(source_name, view.fmt, view.split)
-    st.caption(tr("formatos.export_to", path=target))
+    st.caption(tr("formatos.export_to", path=f"`{target}`"))  # as code: Markdown made "name@v1_..." a mailto link
     if st.button(tr("formatos.export"), key="formatos_export", type="primary"):
         try:
             done = export_training_file(rows, view.fmt, template, target, tokenizer_spec=view.local_model,
                                         source=source_name, split=view.split)
             st.session_state["formatos_exported"] = str(done.path)
-            st.success(tr("formatos.exported", path=done.path, n=done.manifest["examples"],
+            st.success(tr("formatos.exported", path=f"`{done.path}`", n=done.manifest["examples"],
                           tokens=f"{done.manifest['tokens']['total']:,}"))
         except UserFacingError as exc:
             show_error(exc)

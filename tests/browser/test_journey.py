@@ -19,6 +19,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -56,6 +57,17 @@ class Journey:
         assert self.app.errors() == [], f"{name}: exception on the page: {self.app.errors()}"
         assert error_boxes(self.page) == [], f"{name}: error shown: {error_boxes(self.page)}"
         self.shots.append(full_screenshot(self.page, self.screens / f"{name}.png"))
+
+    def download(self, key: str) -> Any:
+        """Click a download button (it also reruns the script) and return Playwright's Download."""
+        got: list[Any] = []
+
+        def click() -> None:
+            with self.page.expect_download(timeout=60_000) as info:
+                self.app.widget(key).locator("button").click()
+            got.append(info.value)
+        self.app.act(click)
+        return got[0]
 
     def text(self, value: str, timeout_s: float = 60, exact: bool = False) -> None:
         """Wait until a text is visible on the page."""
@@ -161,9 +173,7 @@ def formats(j: Journey) -> None:
     assert target.is_file()
     lines = target.read_text(encoding="utf-8").splitlines()
     assert len(lines) == TRAIN_ROWS and all("messages" in json.loads(x) for x in lines)
-    with j.page.expect_download(timeout=60_000) as got:
-        app.widget("formatos_download").locator("button").click()
-    download = got.value
+    download = j.download("formatos_download")
     assert download.suggested_filename == target.name
     assert Path(download.path()).read_bytes() == target.read_bytes(), "the download is the exported file"
     j.check("03-formatos-exportar")
@@ -304,9 +314,7 @@ def xlsx(j: Journey, run_id: str, eval_id: str) -> None:
     j.page.get_by_role("tab", name=T("resultados.tab.files"), exact=True).click()
     app.click("rs_build_xlsx", timeout_s=300)
     name = f"comparacao-{eval_id}.xlsx"
-    with j.page.expect_download(timeout=60_000) as got:
-        app.widget("rs_download").locator("button").click()
-    download = got.value
+    download = j.download("rs_download")
     assert download.suggested_filename == name
     path = j.results / "download.xlsx"
     download.save_as(path)
