@@ -29,8 +29,6 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
@@ -52,15 +50,23 @@ def raw_file(rows: int) -> Path:
     return path
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    try:
-        members = [proc, *proc.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    for member in members:
-        with contextlib.suppress(psutil.Error):
-            total += member.memory_info().rss
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _tree_rss(pid: int) -> int:
+    """RSS of a process and all its descendants, from /proc (~0.03 ms a call).
+
+    psutil's children(recursive=True) scans every process on the machine (~1 ms a call): at a
+    5 ms interval that took ~18% of a core from the measured command, which hurt ours (two busy
+    cores) more than the single-threaded yardstick."""
+    pids, total = [pid], 0
+    for member in pids:  # grows while it is walked: breadth-first over the tree
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{member}/task"):
+                with open(f"/proc/{member}/task/{task}/children") as handle:
+                    pids.extend(int(child) for child in handle.read().split())
+        with contextlib.suppress(OSError, IndexError, ValueError), open(f"/proc/{member}/statm") as handle:
+            total += int(handle.read().split()[1]) * _PAGE
     return total
 
 
@@ -69,14 +75,13 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    watched = psutil.Process(proc.pid)
     peak = 0
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(watched))
+            peak = max(peak, _tree_rss(proc.pid))
             time.sleep(0.005)
 
     sampler = threading.Thread(target=sample, daemon=True)

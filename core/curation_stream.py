@@ -1,11 +1,13 @@
 """One pass over a raw file for one config: the CLI's curation (``python -m core curate``).
 
-From nothing cached, in bounded memory. Blocks of rows come from worker processes already
-parsed, cleaned and without the rows that cannot reach the minimum lengths (core/datasets.py);
-each block is then filtered right away, in the pipeline's order:
+From nothing cached, in bounded memory. Worker processes (core/datasets.py) parse and clean
+each block of lines, skip the rows that cannot reach the minimum lengths, and then run the
+row-wise filters on it (``RowFilter``), in the pipeline's order:
   lengths -> empty -> tokens, counted only where needed -> keywords
-and only small per-row arrays (digest, token count, flags) are kept, plus the text of the rows
-that pass every row-wise filter (the only ones that can end up in train/test). Duplicates are
+so the parent receives only small per-row arrays (digest, token count, flags) plus the text of
+the rows that pass every row-wise filter (the only ones that can end up in train/test). (The
+parent used to filter, and its token counting was the bottleneck while the workers waited.)
+A Hugging Face tokenizer is loaded once, in the parent, which then filters. Duplicates are
 dropped at the end, by digest: a row and its earlier twin have the same cleaned text, so they
 pass or fail every row-wise filter together, which makes "flag duplicates, then filter" equal
 to the notebook's "filter, then drop duplicates". The funnel equals core.curation.evaluate's.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,40 +81,53 @@ def _contains(texts: list[str], word: str, cleaning: str) -> np.ndarray:
     return keyword_match(arrow_strings(texts), word, cleaning)
 
 
-class _Stream:
-    """Filters blocks as they arrive; keeps per-row arrays for the rows that pass lengths+empty."""
+@dataclass
+class FilteredBlock:
+    """What the row-wise filters leave of one RowBlock: small per-row arrays for the rows that
+    pass lengths + empty, and the text of those that pass every row-wise filter. Carries the
+    RowBlock's bookkeeping (n_lines, n_rows, bad, other, seen) for BlockReader."""
 
-    def __init__(self, config: CurationConfig) -> None:
-        self.config = config
-        self.counter: Any = None
-        self.chars = 0
-        self.rows: list[np.ndarray] = []
-        self.digests: list[np.ndarray] = []
-        self.tokens: list[np.ndarray] = []
-        self.pass_tokens: list[np.ndarray] = []
-        self.final: list[np.ndarray] = []
-        self.texts: dict[int, tuple[str, str]] = {}
-        self.null_rows = False  # a null value reached the funnel (see curate: pandas' "none")
+    n_lines: int
+    n_rows: int
+    bad: list[int]
+    other: tuple[bool, bool]
+    seen: tuple[bool, bool]
+    rows: np.ndarray
+    digest: np.ndarray
+    tokens: np.ndarray  # -1 where not counted (the word count already exceeds max_tokens)
+    passed: np.ndarray  # within the token limits
+    final: np.ndarray  # and the keywords
+    kept: list[tuple[str, str]]  # (title, content) of rows[final], in order
+    chars: int  # rows that passed the length filters
+    null_rows: bool  # a null value reached the funnel (see curate: pandas' "none")
 
-    def add(self, block: RowBlock) -> None:
+
+@dataclass(frozen=True)
+class RowFilter:
+    """A config's row-wise filters (lengths, empty, tokens, keywords) as a picklable step that runs
+    where the block was read: in a curation worker, so counting tokens is spread over the workers
+    and only small arrays come back to the parent (which was the bottleneck when it counted)."""
+
+    config: CurationConfig
+
+    def __call__(self, block: RowBlock) -> FilteredBlock:
         c = self.config
         title, content = block.title, block.content
         mask = _between(title.lengths, c.min_title_chars, c.max_title_chars)
         mask &= _between(content.lengths, c.min_content_chars, c.max_content_chars)
-        self.chars += int(np.count_nonzero(mask))
+        chars = int(np.count_nonzero(mask))
         if c.drop_empty:
             mask &= (title.lengths > 0) & (content.lengths > 0)
         idx = np.flatnonzero(mask)
-        self.null_rows = self.null_rows or bool((title.kinds[idx] == KIND_NULL).any()
-                                                or (content.kinds[idx] == KIND_NULL).any())
+        null_rows = bool((title.kinds[idx] == KIND_NULL).any() or (content.kinds[idx] == KIND_NULL).any())
         tokens = np.full(len(idx), -1, dtype=np.int32)
         need = np.ones(len(idx), dtype=bool)
         if c.max_tokens is not None and c.tokenizer in TIKTOKEN_ENCODINGS:
             need = (word_counts(title)[idx] + word_counts(content)[idx]) <= c.max_tokens
         counted = idx[need]
         if len(counted):
-            titles, contents = title.texts(counted), content.texts(counted)
-            tokens[need] = self.counter.count(titles) + self.counter.count(contents)
+            counter = get_counter(c.tokenizer)
+            tokens[need] = counter.count(title.texts(counted)) + counter.count(content.texts(counted))
         passed = _between(tokens, c.min_tokens, c.max_tokens)
         final = passed.copy()
         if c.keywords and passed.any():
@@ -123,23 +139,40 @@ class _Stream:
                 hits = found if hits is None else (hits & found if c.keyword_mode == "all" else hits | found)
             final[where] = hits
         keep = idx[final]
-        for row, t, x in zip(block.rows[keep].tolist(), title.texts(keep), content.texts(keep)):
-            self.texts[row] = (t, x)
-        self.rows.append(block.rows[idx])
-        self.digests.append(block.digest[idx])
-        self.tokens.append(tokens)
-        self.pass_tokens.append(passed)
-        self.final.append(final)
+        return FilteredBlock(block.n_lines, block.n_rows, block.bad, block.other, block.seen, block.rows[idx],
+                             block.digest[idx], tokens, passed, final,
+                             list(zip(title.texts(keep), content.texts(keep))), chars, null_rows)
+
+
+class _Stream:
+    """Collects filtered blocks as they arrive (rows numbered among all rows by BlockReader)."""
+
+    def __init__(self, config: CurationConfig) -> None:
+        self.config = config
+        self.chars = 0
+        self.blocks: list[FilteredBlock] = []
+        self.texts: dict[int, tuple[str, str]] = {}
+        self.null_rows = False
+
+    def add(self, block: FilteredBlock) -> None:
+        self.chars += block.chars
+        self.null_rows = self.null_rows or block.null_rows
+        self.texts.update(zip(block.rows[block.final].tolist(), block.kept))
+        block.kept = []
+        self.blocks.append(block)
 
     def finish(self, report: Any) -> CuratedSplit:
         c = self.config
-        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
-        tokens = np.concatenate(self.tokens) if self.tokens else np.zeros(0, np.int32)
-        passed = np.concatenate(self.pass_tokens) if self.pass_tokens else np.zeros(0, bool)
-        final = np.concatenate(self.final) if self.final else np.zeros(0, bool)
+
+        def joined(name: str, dtype: Any) -> np.ndarray:
+            parts = [getattr(b, name) for b in self.blocks]
+            return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+        rows, tokens = joined("rows", np.int64), joined("tokens", np.int32)
+        passed, final = joined("passed", bool), joined("final", bool)
         first = np.ones(len(rows), dtype=bool)
         if c.dedup and len(rows):
-            digests = np.ascontiguousarray(np.concatenate(self.digests)).view("V16").ravel()
+            digests = np.ascontiguousarray(joined("digest", np.uint8)).view("V16").ravel()
             _, first_index, inverse = np.unique(digests, return_index=True, return_inverse=True)
             first[:] = False
             first[first_index] = True
@@ -173,14 +206,18 @@ def _load_quietly(tokenizer: str) -> None:
 def curate(path: str | Path, config: CurationConfig, *, workers: int | None = None,
            progress: Callable[[float, str], None] | None = None) -> CuratedSplit:
     """Read, clean, count and filter a raw file for one config in one pass (see the docstring)."""
-    # loading a tokenizer takes ~1 s of one core (holding the GIL): start it once the workers read
-    loader = threading.Thread(target=_load_quietly, args=(config.tokenizer,), daemon=True)
-    reader = BlockReader(path, config.read_plan(), workers=workers, progress=progress, on_start=loader.start)
+    row_filter = RowFilter(config)
+    # tiktoken encodings load in ~0.4 s in each worker; a Hugging Face tokenizer (transformers, maybe
+    # a model conversion) loads once, here, overlapping the workers' reading, and counts here
+    in_workers = config.tokenizer in TIKTOKEN_ENCODINGS
+    loader = None if in_workers else threading.Thread(target=_load_quietly, args=(config.tokenizer,), daemon=True)
+    reader = BlockReader(path, config.read_plan(), workers=workers, progress=progress,
+                         on_start=loader.start if loader else None, after=row_filter if in_workers else None)
     stream = _Stream(config)
     for block in reader:
-        if stream.counter is None:
+        if loader is not None:
             loader.join()
-            stream.counter = get_counter(config.tokenizer)
+            block = row_filter(block)
         stream.add(block)
     report = reader.finish()
     if config.cleaning == "seed" and stream.null_rows and any(reader.other):

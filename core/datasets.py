@@ -45,6 +45,7 @@ from core.paths import results_dir
 from core.rowblocks import (
     KIND_MISSING,
     KIND_NULL,
+    AfterBlock,
     LineTooLongError,
     ReadPlan,
     RowBlock,
@@ -412,8 +413,10 @@ class BlockReader:
     whole file: no rows, no JSON object, a column in no row)."""
 
     def __init__(self, path: str | Path, plan: ReadPlan | None = None, *, workers: int | None = None,
-                 progress: Progress | None = None, on_start: Callable[[], None] | None = None) -> None:
+                 progress: Progress | None = None, on_start: Callable[[], None] | None = None,
+                 after: AfterBlock = None) -> None:
         self.plan = plan or ReadPlan()
+        self.after = after  # applied to each RowBlock where it is read (in the worker processes)
         if self.plan.cleaning not in CLEANING_MODES:
             raise DatasetError(f"Unknown cleaning mode {self.plan.cleaning!r}: use one of {', '.join(CLEANING_MODES)}.")
         self.started = time.perf_counter()
@@ -430,33 +433,34 @@ class BlockReader:
         self.bad: list[int] = []
 
     def _tasks(self, marks: list[int]) -> tuple[Iterator[Any], Callable[[Any], Any]]:
-        p, plan = self.path, self.plan
+        p, plan, after = self.path, self.plan, self.after
         if self.gzipped:
-            def gz_tasks() -> Iterator[tuple[bytes, ReadPlan]]:
+            def gz_tasks() -> Iterator[tuple[bytes, ReadPlan, AfterBlock]]:
                 with gzip.open(p, "rb") as handle:
                     try:
                         for data in split_lines(handle, BLOCK_BYTES, MAX_LINE_BYTES):
                             marks.append(handle.fileobj.tell() if handle.fileobj else 0)
-                            yield data, plan
+                            yield data, plan, after
                     except LineTooLongError:
                         raise _line_too_long(p.name) from None
 
             return gz_tasks(), block_from_bytes
 
-        def range_tasks() -> Iterator[tuple[str, int, int, ReadPlan]]:
+        def range_tasks() -> Iterator[tuple[str, int, int, ReadPlan, AfterBlock]]:
             for start, end in byte_ranges(p, BLOCK_BYTES):
                 if end - start > BLOCK_BYTES + MAX_LINE_BYTES:  # never read such a line into memory
                     raise _line_too_long(p.name)
                 marks.append(end)
-                yield str(p), start, end, plan
+                yield str(p), start, end, plan, after
 
         return range_tasks(), block_from_range
 
-    def _raw_blocks(self) -> Iterator[RowBlock]:
+    def _raw_blocks(self) -> Iterator[Any]:
         if self.format != "jsonl":
             if self.on_start:
                 self.on_start()
-            yield from _duckdb_blocks(self.path, self.format, self.plan)
+            for block in _duckdb_blocks(self.path, self.format, self.plan):
+                yield self.after(block) if self.after is not None else block
             return
         marks: list[int] = []
         tasks, func = self._tasks(marks)
@@ -468,7 +472,9 @@ class BlockReader:
                 self.progress(min(1.0, marks[index] / size), f"{self.info.rows + result.n_rows:,} rows read")
             yield result
 
-    def __iter__(self) -> Iterator[RowBlock]:
+    def __iter__(self) -> Iterator[Any]:
+        """RowBlocks (or what ``after`` made of them: anything with RowBlock's n_lines, n_rows,
+        bad, rows, other and seen)."""
         lines = 0
         for block in self._raw_blocks():
             block.rows = block.rows + self.info.rows
