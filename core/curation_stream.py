@@ -2,12 +2,13 @@
 
 From nothing cached, in bounded memory. Worker processes (core/datasets.py) parse and clean
 each block of lines, skip the rows that cannot reach the minimum lengths, and then run the
-row-wise filters on it (``RowFilter``), in the pipeline's order:
+row-wise filters that need no tokenizer on it (``Prefilter``: lengths, empty, keywords), so the
+parent receives per-row arrays plus the text of the rows whose tokens it must count; it counts
+them (one tokenizer, in the parent) and keeps only small arrays (digest, token count, flags)
+plus the text of the rows that pass every row-wise filter (the only ones that can end up in
+train/test). The funnel's order is the pipeline's:
   lengths -> empty -> tokens, counted only where needed -> keywords
-so the parent receives only small per-row arrays (digest, token count, flags) plus the text of
-the rows that pass every row-wise filter (the only ones that can end up in train/test). (The
-parent used to filter, and its token counting was the bottleneck while the workers waited.)
-A Hugging Face tokenizer is loaded once, in the parent, which then filters. Duplicates are
+(keywords are matched before counting only to spread that work over the workers). Duplicates are
 dropped at the end, by digest: a row and its earlier twin have the same cleaned text, so they
 pass or fail every row-wise filter together, which makes "flag duplicates, then filter" equal
 to the notebook's "filter, then drop duplicates". The funnel equals core.curation.evaluate's.
@@ -82,9 +83,9 @@ def _contains(texts: list[str], word: str, cleaning: str) -> np.ndarray:
 
 
 @dataclass
-class FilteredBlock:
-    """What the row-wise filters leave of one RowBlock: small per-row arrays for the rows that
-    pass lengths + empty, and the text of those that pass every row-wise filter. Carries the
+class Candidates:
+    """What a curation worker makes of one RowBlock (``Prefilter``): the rows that pass lengths +
+    empty, with the text of those whose tokens must be counted and their keyword hits. Carries the
     RowBlock's bookkeeping (n_lines, n_rows, bad, other, seen) for BlockReader."""
 
     n_lines: int
@@ -94,23 +95,24 @@ class FilteredBlock:
     seen: tuple[bool, bool]
     rows: np.ndarray
     digest: np.ndarray
-    tokens: np.ndarray  # -1 where not counted (the word count already exceeds max_tokens)
-    passed: np.ndarray  # within the token limits
-    final: np.ndarray  # and the keywords
-    kept: list[tuple[str, str]]  # (title, content) of rows[final], in order
+    need: np.ndarray  # to be counted: the others already have more words than max_tokens
+    titles: list[str]  # of rows[need]
+    contents: list[str]
+    hits: np.ndarray  # keywords found, for rows[need]
     chars: int  # rows that passed the length filters
     null_rows: bool  # a null value reached the funnel (see curate: pandas' "none")
 
 
 @dataclass(frozen=True)
-class RowFilter:
-    """A config's row-wise filters (lengths, empty, tokens, keywords) as a picklable step that runs
-    where the block was read: in a curation worker, so counting tokens is spread over the workers
-    and only small arrays come back to the parent (which was the bottleneck when it counted)."""
+class Prefilter:
+    """The row-wise filters that need no tokenizer (lengths, empty, the word-count bound of the
+    token filter, keywords), as a picklable step that runs in the curation workers, beside the
+    parsing. Token counting stays in the parent: one tokenizer in memory instead of one per worker
+    (~120 MB each), and counting is a small part of the work since it went through gigatoken."""
 
     config: CurationConfig
 
-    def __call__(self, block: RowBlock) -> FilteredBlock:
+    def __call__(self, block: RowBlock) -> Candidates:
         c = self.config
         title, content = block.title, block.content
         mask = _between(title.lengths, c.min_title_chars, c.max_title_chars)
@@ -120,53 +122,52 @@ class RowFilter:
             mask &= (title.lengths > 0) & (content.lengths > 0)
         idx = np.flatnonzero(mask)
         null_rows = bool((title.kinds[idx] == KIND_NULL).any() or (content.kinds[idx] == KIND_NULL).any())
-        tokens = np.full(len(idx), -1, dtype=np.int32)
         need = np.ones(len(idx), dtype=bool)
         if c.max_tokens is not None and c.tokenizer in TIKTOKEN_ENCODINGS:
             need = (word_counts(title)[idx] + word_counts(content)[idx]) <= c.max_tokens
-        counted = idx[need]
-        if len(counted):
-            counter = get_counter(c.tokenizer)
-            tokens[need] = counter.count(title.texts(counted)) + counter.count(content.texts(counted))
-        passed = _between(tokens, c.min_tokens, c.max_tokens)
-        final = passed.copy()
-        if c.keywords and passed.any():
-            where = np.flatnonzero(passed)
-            t_texts, c_texts = title.texts(idx[where]), content.texts(idx[where])
-            hits = None
-            for word in c.keywords:
-                found = _contains(t_texts, word, c.cleaning) | _contains(c_texts, word, c.cleaning)
-                hits = found if hits is None else (hits & found if c.keyword_mode == "all" else hits | found)
-            final[where] = hits
-        keep = idx[final]
-        return FilteredBlock(block.n_lines, block.n_rows, block.bad, block.other, block.seen, block.rows[idx],
-                             block.digest[idx], tokens, passed, final,
-                             list(zip(title.texts(keep), content.texts(keep))), chars, null_rows)
+        titles, contents = title.texts(idx[need]), content.texts(idx[need])
+        hits = np.ones(len(titles), dtype=bool)
+        for number, word in enumerate(c.keywords):
+            found = _contains(titles, word, c.cleaning) | _contains(contents, word, c.cleaning)
+            hits = found if number == 0 else (hits & found if c.keyword_mode == "all" else hits | found)
+        return Candidates(block.n_lines, block.n_rows, block.bad, block.other, block.seen, block.rows[idx],
+                          block.digest[idx], need, titles, contents, hits, chars, null_rows)
 
 
 class _Stream:
-    """Collects filtered blocks as they arrive (rows numbered among all rows by BlockReader)."""
+    """Counts the tokens of each block's candidates as they arrive and keeps only small arrays,
+    plus the text of the rows that pass every row-wise filter (rows numbered by BlockReader)."""
 
     def __init__(self, config: CurationConfig) -> None:
         self.config = config
+        self.counter: Any = None  # set once the first block arrives (the tokenizer loads meanwhile)
         self.chars = 0
-        self.blocks: list[FilteredBlock] = []
+        self.parts: dict[str, list[np.ndarray]] = {"rows": [], "digest": [], "tokens": [], "passed": [],
+                                                   "final": []}
         self.texts: dict[int, tuple[str, str]] = {}
         self.null_rows = False
 
-    def add(self, block: FilteredBlock) -> None:
+    def add(self, block: Candidates) -> None:
+        c = self.config
+        tokens = np.full(len(block.rows), -1, dtype=np.int32)
+        if block.titles:
+            tokens[block.need] = self.counter.count(block.titles) + self.counter.count(block.contents)
+        passed = _between(tokens, c.min_tokens, c.max_tokens)
+        final = np.zeros(len(block.rows), dtype=bool)
+        final[block.need] = passed[block.need] & block.hits
+        kept = np.flatnonzero(final[block.need]).tolist()
+        self.texts.update(zip(block.rows[final].tolist(), ((block.titles[i], block.contents[i]) for i in kept)))
         self.chars += block.chars
         self.null_rows = self.null_rows or block.null_rows
-        self.texts.update(zip(block.rows[block.final].tolist(), block.kept))
-        block.kept = []
-        self.blocks.append(block)
+        for name, value in (("rows", block.rows), ("digest", block.digest), ("tokens", tokens),
+                            ("passed", passed), ("final", final)):
+            self.parts[name].append(value)
 
     def finish(self, report: Any) -> CuratedSplit:
         c = self.config
 
         def joined(name: str, dtype: Any) -> np.ndarray:
-            parts = [getattr(b, name) for b in self.blocks]
-            return np.concatenate(parts) if parts else np.zeros(0, dtype)
+            return np.concatenate(self.parts[name]) if self.parts[name] else np.zeros(0, dtype)
 
         rows, tokens = joined("rows", np.int64), joined("tokens", np.int32)
         passed, final = joined("passed", bool), joined("final", bool)
@@ -206,18 +207,15 @@ def _load_quietly(tokenizer: str) -> None:
 def curate(path: str | Path, config: CurationConfig, *, workers: int | None = None,
            progress: Callable[[float, str], None] | None = None) -> CuratedSplit:
     """Read, clean, count and filter a raw file for one config in one pass (see the docstring)."""
-    row_filter = RowFilter(config)
-    # tiktoken encodings load in ~0.4 s in each worker; a Hugging Face tokenizer (transformers, maybe
-    # a model conversion) loads once, here, overlapping the workers' reading, and counts here
-    in_workers = config.tokenizer in TIKTOKEN_ENCODINGS
-    loader = None if in_workers else threading.Thread(target=_load_quietly, args=(config.tokenizer,), daemon=True)
-    reader = BlockReader(path, config.read_plan(), workers=workers, progress=progress,
-                         on_start=loader.start if loader else None, after=row_filter if in_workers else None)
+    # loading a tokenizer takes ~0.2-1 s of one core (holding the GIL): start it once the workers read
+    loader = threading.Thread(target=_load_quietly, args=(config.tokenizer,), daemon=True)
+    reader = BlockReader(path, config.read_plan(), workers=workers, progress=progress, on_start=loader.start,
+                         after=Prefilter(config))
     stream = _Stream(config)
     for block in reader:
-        if loader is not None:
+        if stream.counter is None:
             loader.join()
-            block = row_filter(block)
+            stream.counter = get_counter(config.tokenizer)
         stream.add(block)
     report = reader.finish()
     if config.cleaning == "seed" and stream.null_rows and any(reader.other):

@@ -65,7 +65,9 @@ if TYPE_CHECKING:  # imported where used: worker processes never need pyarrow
 FORMATS = ("jsonl", "json", "csv", "parquet")
 HEAD_BYTES = 1 << 16
 BLOCK_BYTES = 4 << 20
-PARALLEL_MIN_BYTES = 48 << 20
+# Below this, worker processes gain nothing measurable (227 MB: 2.07 s in one process, 1.97 s with
+# two workers) and cost ~130 MB more; from ~500 MB they gain 20-30% (531 MB: 4.05 -> 3.34 s).
+PARALLEL_MIN_BYTES = 256 << 20
 MAX_LINE_BYTES = 256 << 20  # as read_json's maximum_object_size: a longer line is a damaged file
 Progress = Callable[[float, str], None]
 
@@ -321,19 +323,42 @@ def _check_columns(columns: list[str], plan: ReadPlan, name: str) -> None:
 
 
 def default_workers(size_bytes: int) -> int:
-    """2 reading processes for a big file when a second core is free, else read in this process.
+    """2 reading processes for a big file (PARALLEL_MIN_BYTES) when a second core is free, else
+    read in this process.
 
     A worker costs ~0.3 s of CPU (start, imports, sending blocks back): worth it when it runs
     beside the parent, a loss when other programs already keep every core busy (measured here on
-    a shared 2-core machine: 1.8 vs 1.2 CPU-s for 300k rows, and slower in wall time too)."""
+    a shared 2-core machine: 1.8 vs 1.2 CPU-s for 300k rows, and slower in wall time too). "Free"
+    is measured now, over 0.1 s: the 1-minute load average also counts our own previous run, which
+    made every other back-to-back curation read in one process (11 s instead of 6 s here)."""
     cores = os.cpu_count() or 1
     if size_bytes < PARALLEL_MIN_BYTES or cores < 2:
         return 1
+    idle = idle_cores()
+    return 2 if idle >= 1.25 else 1  # others use at most 3/4 of a core
+
+
+def idle_cores(seconds: float = 0.1) -> float:
+    """How many cores sat idle over the last ``seconds`` (Linux /proc/stat; elsewhere from the
+    load average)."""
+    def ticks() -> tuple[int, int]:
+        with open("/proc/stat") as handle:
+            fields = [int(x) for x in handle.readline().split()[1:]]
+        return fields[3] + fields[4], sum(fields[:8])  # idle + iowait, all but guest time
+
+    cores = os.cpu_count() or 1
     try:
-        busy = os.getloadavg()[0]
-    except OSError:
-        busy = 0.0
-    return 2 if busy <= cores - 0.5 else 1
+        idle0, total0 = ticks()
+        time.sleep(seconds)
+        idle1, total1 = ticks()
+    except (OSError, ValueError, IndexError):
+        try:
+            return max(0.0, cores - os.getloadavg()[0])
+        except OSError:
+            return float(cores)
+    if total1 == total0:
+        return float(cores)
+    return cores * (idle1 - idle0) / (total1 - total0)
 
 
 def _locate_encoding_error(p: Path, gzipped: bool) -> EncodingError:
@@ -465,7 +490,8 @@ class BlockReader:
         marks: list[int] = []
         tasks, func = self._tasks(marks)
         size = max(self.info.size_bytes, 1)
-        for index, result in enumerate(ordered_map(func, tasks, self.workers, self.on_start)):
+        ahead = 1 if self.gzipped else 2  # range tasks are a few hundred bytes: two may wait in a pipe
+        for index, result in enumerate(ordered_map(func, tasks, self.workers, self.on_start, ahead)):
             if isinstance(result, str):  # BAD_ENCODING
                 raise _locate_encoding_error(self.path, self.gzipped) from None
             if self.progress:
@@ -506,7 +532,7 @@ class BlockReader:
 def read_rows(path: str | Path, plan: ReadPlan | None = None, *, workers: int | None = None,
               progress: Progress | None = None, on_start: Callable[[], None] | None = None) -> CleanRows:
     """Read and clean a raw file's title/content, every block kept (see the module docstring).
-    ``workers``: processes for big JSON lines files (default: 2 from 48 MB)."""
+    ``workers``: processes for big JSON lines files (default: 2 from 256 MB, see default_workers)."""
     reader = BlockReader(path, plan, workers=workers, progress=progress, on_start=on_start)
     blocks = list(reader)
     info = reader.finish()

@@ -13,6 +13,7 @@ exactly as its pandas did (see core/cleaning.py).
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import hashlib
@@ -390,14 +391,12 @@ class _Workers:
     stdout, rather than multiprocessing: a fresh interpreter imports only this module and numpy
     (~30 MB, where a fork would count a copy of everything the parent loaded), and nothing re-runs
     the parent's ``__main__`` (multiprocessing's spawn does that, which breaks scripts and costs a
-    Streamlit import per worker). One task in flight per worker keeps the pipes deadlock-free.
+    Streamlit import per worker). How many tasks wait in a pipe: see ordered_map.
     """
 
     def __init__(self, count: int) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT),
                                                                          os.environ.get("PYTHONPATH")])))
-        # the workers already run side by side: a token counter in each uses one thread
-        env["FTDASH_COUNT_THREADS"] = "1"
         self.procs = [subprocess.Popen([sys.executable, "-c", "from core.rowblocks import _serve; _serve()"],
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
                       for _ in range(count)]
@@ -459,9 +458,14 @@ def _serve() -> None:
 
 
 def ordered_map(func: Callable[[Any], Any], tasks: Iterator[Any], workers: int,
-                 on_start: Callable[[], None] | None = None) -> Iterator[Any]:
+                 on_start: Callable[[], None] | None = None, ahead: int = 1) -> Iterator[Any]:
     """Results in task order; with workers > 1, task k runs in worker k mod workers. ``on_start``
-    runs once the workers exist (a thread it starts overlaps with their reading)."""
+    runs once the workers exist (a thread it starts overlaps with their reading).
+
+    ``ahead`` tasks wait in each worker's pipe, so a worker that finishes one starts the next
+    without waiting for the parent (busy counting tokens in curation). Only for small tasks: the
+    parent's writes must never block while a worker blocks writing its answer, so tasks that carry
+    data (a decompressed .gz block) use 1."""
     if workers <= 1:
         if on_start:
             on_start()
@@ -472,15 +476,16 @@ def ordered_map(func: Callable[[Any], Any], tasks: Iterator[Any], workers: int,
     try:
         if on_start:
             on_start()
-        busy: list[int] = []  # worker index of each task in flight, in task order
-        for index in range(workers):
-            task = next(tasks, None)
-            if task is None:
-                break
-            pool.send(index, func, task)
-            busy.append(index)
+        busy: collections.deque[int] = collections.deque()  # worker of each task in flight, in task order
+        for _ in range(max(1, ahead)):
+            for index in range(workers):
+                task = next(tasks, None)
+                if task is None:
+                    break
+                pool.send(index, func, task)
+                busy.append(index)
         while busy:
-            index = busy.pop(0)
+            index = busy.popleft()
             result = pool.receive(index)
             task = next(tasks, None)
             if task is not None:
