@@ -2,8 +2,9 @@
 
 The yardstick is the plain way: ``model.generate`` on one test example at a time. Ours is
 ``core.generate.generate_batch`` (left-padded batches, longest first). Same model object, same
-greedy settings, same prompts (the seed split's test titles through the chat template). Prints
-both timings, the speed-up and how many answers are identical (the target: ≥ 8× on CPU with every
+greedy settings, same prompts (the seed split's test titles through the chat template), the two
+alternating round after round after an untimed warm-up of each. Prints both timings (medians), the
+speed-up and how many answers are identical (the target: ≥ 8× on CPU with every
 answer identical; DESIGN.md measured ~10× with batches of 32 on 2 CPU cores).
 
     .venv/bin/python bench/bench_generation.py                  # 64 examples, 64 new tokens, batch 32
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -52,6 +54,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=64, help="Test examples (default 64).")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3, help="Runs of each, alternating (medians are printed).")
     parser.add_argument("--data", default="seed-study", help="Curated dataset whose test titles are the prompts.")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice).")
     args = parser.parse_args()
@@ -62,22 +65,37 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     prompts = [r["title"] for r in read_split(resolve_source(args.data), "test")[: args.n]]
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)  # greedy
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     with Store(":memory:") as store:
         local = load_local(get_registered(store, BUNDLED_ID))
+        print(f"device: {local.device} ({platform.processor() or platform.machine()}), torch threads "
+              f"{torch.get_num_threads()}, cores {os.cpu_count()}, load average {load:.1f}")
+        print(f"{len(prompts)} test examples of {args.data}, greedy, {args.max_new_tokens} new tokens, "
+              f"batches of {args.batch_size}, {args.rounds} rounds", flush=True)
         # Warm-up (first calls allocate and pick kernels): not timed, for either side.
         generate_batch(store, BUNDLED_ID, prompts[:2], GenerationSettings(max_new_tokens=4))
-        start = time.perf_counter()
-        batched = generate_batch(store, BUNDLED_ID, prompts, settings, batch_size=args.batch_size)
-        batched_s = time.perf_counter() - start
-    single, single_s = one_at_a_time(local, prompts, settings)
+        one_at_a_time(local, prompts[:2], GenerationSettings(max_new_tokens=4))
+        times: dict[str, list[float]] = {"single": [], "batched": []}
+        batched: list = []
+        single: list[str] = []
+        for number in range(args.rounds):
+            for who in (("batched", "single") if number % 2 == 0 else ("single", "batched")):
+                if who == "batched":
+                    start = time.perf_counter()
+                    batched = generate_batch(store, BUNDLED_ID, prompts, settings, batch_size=args.batch_size)
+                    times[who].append(time.perf_counter() - start)
+                else:
+                    single, seconds = one_at_a_time(local, prompts, settings)
+                    times[who].append(seconds)
+            same_now = sum(a.text == b for a, b in zip(batched, single))
+            print(f"round {number + 1}: one at a time {times['single'][-1]:7.1f} s, batched {times['batched'][-1]:6.1f} s"
+                  f" = {times['single'][-1] / times['batched'][-1]:.1f}x; identical {same_now}/{len(prompts)}",
+                  flush=True)
 
     same = sum(a.text == b for a, b in zip(batched, single))
     tokens = sum(a.tokens_out for a in batched)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"device: {local.device} ({platform.processor() or platform.machine()}), torch threads "
-          f"{torch.get_num_threads()}, cores {os.cpu_count()}, load average {load:.1f}")
-    print(f"{len(prompts)} test examples of {args.data}, greedy, {args.max_new_tokens} new tokens, "
-          f"{tokens} tokens generated")
+    single_s, batched_s = statistics.median(times["single"]), statistics.median(times["batched"])
+    print(f"\n{tokens} tokens generated per run; medians over {args.rounds} rounds")
     print(f"{'method':<34} {'wall s':>8} {'answers/s':>10} {'tokens/s':>9}")
     print(f"{'one at a time (model.generate)':<34} {single_s:>8.1f} {len(prompts) / single_s:>10.2f} "
           f"{tokens / single_s:>9.1f}")

@@ -32,7 +32,7 @@ TEXT: dict[str, tuple[str, str]] = {
                                 "st.secrets work too.",
                                 "Usada só nesta sessão: nunca é guardada, registrada ou exportada. OPENAI_API_KEY ou "
                                 "st.secrets também funcionam."),
-    "resultados.api_key_missing": ("An OpenAI model is selected: type the API key (or set OPENAI_API_KEY) to run.",
+    "resultados.need_key": ("An OpenAI model is selected: type the API key (or set OPENAI_API_KEY) to run.",
                                    "Um modelo da OpenAI foi escolhido: digite a chave da API (ou defina OPENAI_API_KEY) "
                                    "para rodar."),
     "resultados.start": ("Run evaluation", "Rodar avaliação"),

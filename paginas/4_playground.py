@@ -4,13 +4,14 @@ models drawn at random answer with their names hidden until the user votes, rate
 
     streamlit run app.py        # then open /playground
 
-Thin page: widgets → GenerationSettings → core.generate.stream_many → draw. Every answer is stored
-(core.generate.record_answer); votes with their prompt and dataset version (core.arena.record_vote).
+Thin page: widgets → GenerationSettings → core.live_answers.start_batch (the answers are made in
+background threads of the app, so reruns and reloads never stop them; the batch id rides in the URL)
+→ a fragment redraws them as they grow. Every answer is stored as it completes; votes with their
+prompt and dataset version (core.arena.record_vote).
 Model answers are drawn with st.text (never Markdown or HTML). The CLI twin: ``python -m core generate``.
 """
 from __future__ import annotations
 
-import os
 import random
 from typing import Any
 
@@ -21,12 +22,13 @@ from core.arena import arena_leaderboard, dataset_version, draw_pair, record_vot
 from core.config import ConfigError, field_help
 from core.curated import read_split, resolve_source
 from core.errors import UserFacingError
-from core.generate import Answer, GenerationSettings, record_answer, settings_for_model, stream_many
+from core.generate import GenerationSettings, settings_for_model
+from core.live_answers import LiveBatch, get_batch, start_batch
 from core.registry import BUNDLED_ID, LOCAL_KINDS, Prices, add_endpoint, available_models
 from core.store.compare import list_generations, list_votes
 from core.store.curation import list_curated
 from locales import t
-from ui.common import get_store, lang, show_error, tr
+from ui.common import get_store, lang, openai_key_for, show_error, tr
 
 store = get_store()
 st.title(tr("playground.title"))
@@ -132,24 +134,22 @@ def settings_form(prefix: str, defaults: GenerationSettings, compact: bool = Fal
 
 
 def api_key_for(model_ids: list[str]) -> tuple[str | None, bool]:
-    """(key to pass, ready): OPENAI_API_KEY / st.secrets / a password field, only when needed."""
-    if not any(MODELS[m]["kind"] in ("openai", "openai-finetune") for m in model_ids if m in MODELS):
-        return None, True
-    if os.environ.get("OPENAI_API_KEY"):
-        return None, True
-    try:
-        secret = st.secrets.get("OPENAI_API_KEY")
-    except Exception:  # no secrets.toml at all
-        secret = None
-    if secret:
-        return str(secret), True
-    key = st.text_input(tr("playground.api_key"), type="password", key="pg_api_key", help=tr("playground.api_key_help"))
-    if not key:
-        st.info(tr("playground.need_key"))
-    return key or None, bool(key)
+    return openai_key_for([MODELS[m]["kind"] for m in model_ids if m in MODELS], "pg_api_key", "playground")
 
 
-# -- drawing answers --------------------------------------------------------------------------------
+# -- answers: made in the background (core.live_answers), drawn as they grow -----------------------
+POLL_S = 0.5  # how often a running batch is redrawn
+
+
+def draw_answer(answer: dict[str, Any], show_metrics: bool = True) -> None:
+    if answer["error"]:
+        st.error(tr("playground.answer_error", error=answer["error"]))
+    # st.text: model output is never parsed as Markdown or HTML.
+    st.text(answer["text"] or tr("playground.empty_answer"), wrap=True, width="stretch")
+    if show_metrics:
+        st.caption(metrics_line(answer))
+
+
 def metrics_line(answer: dict[str, Any]) -> str:
     first = answer["latency_first_token_s"]
     cost = answer["cost_usd"]
@@ -158,39 +158,45 @@ def metrics_line(answer: dict[str, Any]) -> str:
               cost=tr("playground.no_price") if cost is None else f"${cost:.6f}")
 
 
-def draw_answer(slot: Any, answer: dict[str, Any], show_metrics: bool = True) -> None:
-    with slot.container():
-        if answer["error"]:
-            st.error(tr("playground.answer_error", error=answer["error"]))
-        # st.text: model output is never parsed as Markdown or HTML.
-        st.text(answer["text"] or tr("playground.empty_answer"), wrap=True, width="stretch")
-        if show_metrics:
-            st.caption(metrics_line(answer))
+def followed(name: str) -> LiveBatch | None:
+    """The batch this session follows under ``name``: from the session, or from the URL after a
+    reload; forgotten when the app no longer has it (a restart: its answers are in the history)."""
+    batch = get_batch(st.session_state.get(name) or st.query_params.get(name))
+    if batch is None and name in st.query_params:
+        del st.query_params[name]
+    st.session_state[name] = batch.batch_id if batch else None
+    return batch
 
 
-def run_columns(slots: list[Any], jobs: list[tuple[str, GenerationSettings]], prompt: str, api_key: str | None,
-                show_metrics: bool = True) -> list[dict[str, Any]]:
-    """Stream every job into its slot at once; returns the final answers as dicts, in job order."""
-    texts = [""] * len(jobs)
-    finals: list[dict[str, Any] | None] = [None] * len(jobs)
-    for slot in slots:
-        slot.caption(tr("playground.waiting"))
-    for index, item in stream_many(store, jobs, prompt, api_key=api_key):
-        if isinstance(item, Answer):
-            finals[index] = item.to_dict()
-            draw_answer(slots[index], finals[index], show_metrics)
-        else:
-            texts[index] += item
-            slots[index].text(texts[index] + " ▌", wrap=True, width="stretch")
-    return [f or Answer(m, prompt, "", error="no answer").to_dict() for f, (m, _) in zip(finals, jobs)]
+def follow(name: str, batch_id: str) -> None:
+    st.session_state[name] = batch_id
+    st.query_params[name] = batch_id
 
 
-def store_answers(answers: list[dict[str, Any]], jobs: list[tuple[str, GenerationSettings]], source: str,
-                  meta: dict[str, Any]) -> list[int]:
-    ids = []
-    for answer, (_, settings) in zip(answers, jobs):
-        ids.append(record_answer(store, Answer(**answer), settings, source=source, **meta))
-    return ids
+def answer_columns(batch: LiveBatch, headers: list[tuple[str, str | None]], show_metrics: bool) -> None:
+    """One bordered column per answer under its header (bold title, caption); redrawn every POLL_S
+    while the batch runs, then the whole page once (the arena's vote buttons appear)."""
+    running = not batch.done
+
+    @st.fragment(run_every=POLL_S if running else None)
+    def draw() -> None:
+        snap = batch.snapshot()
+        for column, (title, caption), answer in zip(st.columns(len(snap["columns"]), border=True), headers,
+                                                    snap["columns"]):
+            with column:
+                st.markdown(f"**{title}**")
+                if caption:
+                    st.caption(caption)
+                if answer["answer"] is not None:
+                    draw_answer(answer["answer"], show_metrics)
+                elif answer["text"]:
+                    st.text(answer["text"] + " ▌", wrap=True, width="stretch")
+                else:
+                    st.caption(tr("playground.waiting"))
+        if running and snap["done"]:
+            st.rerun()
+
+    draw()
 
 
 # -- side by side -----------------------------------------------------------------------------------
@@ -211,32 +217,35 @@ def side_by_side(prompt: str, meta: dict[str, Any]) -> None:
         st.info(tr("playground.need_two"))
     elif not prompt:
         st.info(tr("playground.need_prompt"))
-    if not chosen:
-        return
     jobs: list[tuple[str, GenerationSettings]] = []
-    slots = []
-    for model_id, column in zip(chosen, st.columns(len(chosen), border=True)):
-        with column:
-            st.markdown(f"**{MODELS[model_id]['display_name']}**")
-            st.caption(f"`{model_id}` · {price_text(MODELS[model_id])}")
-            settings = shared
-            if per_column:
-                with st.expander(tr("playground.settings"), icon=":material/tune:"):
-                    settings = settings_form(f"pg_col_{model_id}", settings_for_model(MODELS[model_id]), compact=True)
-            jobs.append((model_id, settings or GenerationSettings()))
-            slots.append(st.empty())
-            if settings is None:
-                ready = False
-    last = st.session_state.get("pg_results", {})
+    if chosen:
+        for model_id, column in zip(chosen, st.columns(len(chosen), border=True)):
+            with column:
+                st.markdown(f"**{MODELS[model_id]['display_name']}**")
+                st.caption(f"`{model_id}` · {price_text(MODELS[model_id])}")
+                settings = shared
+                if per_column:
+                    with st.expander(tr("playground.settings"), icon=":material/tune:"):
+                        settings = settings_form(f"pg_col_{model_id}", settings_for_model(MODELS[model_id]),
+                                                 compact=True)
+                jobs.append((model_id, settings or GenerationSettings()))
+                if settings is None:
+                    ready = False
+    batch = followed("pg_batch")
     if clicked and ready:
-        answers = run_columns(slots, jobs, prompt, api_key)
-        store_answers(answers, jobs, "playground", meta)
-        st.session_state["pg_results"] = {"prompt": prompt, "answers": {a["model_id"]: a for a in answers}}
-        st.caption(tr("playground.stored", count=len(answers)))
-    elif last.get("prompt") == prompt:
-        for (model_id, _), slot in zip(jobs, slots):
-            if model_id in last["answers"]:
-                draw_answer(slot, last["answers"][model_id])
+        try:
+            batch = get_batch(start_batch(store, jobs, prompt, source="playground", meta=meta, api_key=api_key))
+        except UserFacingError as exc:
+            show_error(exc)
+            return
+        follow("pg_batch", batch.batch_id)
+    # the last answers stay while the prompt is theirs (or while they are still coming)
+    if batch is None or (batch.done and batch.prompt != prompt):
+        return
+    names = [MODELS[c.model_id]["display_name"] if c.model_id in MODELS else c.model_id for c in batch.columns]
+    answer_columns(batch, [(name, None) for name in names], show_metrics=True)
+    if batch.done:
+        st.caption(tr("playground.stored", count=len(batch.columns)))
 
 
 # -- blind arena ------------------------------------------------------------------------------------
@@ -246,15 +255,20 @@ VOTE_ICONS = {"a": ":material/arrow_back:", "b": ":material/arrow_forward:", "ti
               "both_bad": ":material/thumb_down:"}
 
 
-def vote(winner: str) -> None:
-    state = st.session_state.get("pg_arena")
-    if not state or state.get("vote") or not state.get("answers"):
+def vote(batch_id: str, winner: str) -> None:
+    batch = get_batch(batch_id)
+    if batch is None or not batch.done:
         return
-    record_vote(get_store(), state["left"], state["right"], winner, state["prompt"],
-                generation_a=state["gen_ids"][0], generation_b=state["gen_ids"][1],
-                curated_source=state["meta"].get("curated_source"), curated_version=state["meta"].get("curated_version"),
-                example_index=state["meta"].get("example_index"), settings_json=state["settings_json"])
-    state["vote"] = winner
+    snap = batch.snapshot()
+    if snap["extra"].get("vote"):
+        return
+    left, right = snap["columns"]
+    meta = snap["meta"]
+    record_vote(get_store(), left["model_id"], right["model_id"], winner, snap["prompt"],
+                generation_a=left["generation_id"], generation_b=right["generation_id"],
+                curated_source=meta.get("curated_source"), curated_version=meta.get("curated_version"),
+                example_index=meta.get("example_index"), settings_json=snap["extra"].get("settings_json"))
+    batch.set_extra(vote=winner)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -307,42 +321,58 @@ def arena(prompt: str, meta: dict[str, Any]) -> None:
         st.info(tr("playground.need_two"))
     elif not prompt:
         st.info(tr("playground.need_prompt"))
-    state = st.session_state.get("pg_arena")
+    batch = followed("pg_arena")
     if clicked and ready and settings is not None:
         left, right = draw_pair(pool)
-        state = {"left": left, "right": right, "prompt": prompt, "meta": meta, "answers": None, "gen_ids": None,
-                 "vote": None, "settings_json": settings.to_json()}
-        st.session_state["pg_arena"] = state
-    if not state:
+        try:
+            batch = get_batch(start_batch(store, [(left, settings), (right, settings)], prompt, source="arena",
+                                          meta=meta, api_key=api_key))
+        except UserFacingError as exc:
+            show_error(exc)
+            return
+        batch.set_extra(settings_json=settings.to_json())
+        follow("pg_arena", batch.batch_id)
+    if batch is None:
         st.caption(tr("playground.arena_start"))
         return
-    revealed = bool(state["vote"])
-    columns = st.columns(2, border=True)
-    slots = []
-    for side, model_id, column in zip(("left", "right"), (state["left"], state["right"]), columns):
-        with column:
-            st.markdown(f"**{tr('playground.arena_' + side)}**")
-            if revealed:
-                st.caption(f"{MODELS[model_id]['display_name'] if model_id in MODELS else model_id} · `{model_id}`")
-            slots.append(st.empty())
-    if state["answers"] is None:
-        jobs = [(state["left"], settings), (state["right"], settings)]
-        answers = run_columns(slots, jobs, state["prompt"], api_key, show_metrics=False)
-        state["gen_ids"] = store_answers(answers, jobs, "arena", state["meta"])
-        state["answers"] = answers
-    else:
-        for slot, answer in zip(slots, state["answers"]):
-            draw_answer(slot, answer, show_metrics=revealed)
-    if revealed:
-        st.success(tr("playground.voted", vote=tr(f"playground.{VOTE_LABELS[state['vote']]}"),
-                      left=state["left"], right=state["right"]))
-    else:
+    voted = batch.snapshot()["extra"].get("vote")
+    headers = []
+    for side, column in zip(("left", "right"), batch.columns):
+        name = MODELS[column.model_id]["display_name"] if column.model_id in MODELS else column.model_id
+        headers.append((tr("playground.arena_" + side), f"{name} · `{column.model_id}`" if voted else None))
+    # timings and cost would give the names away: shown only after the vote
+    answer_columns(batch, headers, show_metrics=bool(voted))
+    if voted:
+        left, right = (c.model_id for c in batch.columns)
+        st.success(tr("playground.voted", vote=tr(f"playground.{VOTE_LABELS[voted]}"), left=left, right=right))
+    elif batch.done:
         for column, winner in zip(st.columns(4), VOTE_LABELS):
             column.button(tr(f"playground.{VOTE_LABELS[winner]}"), key=f"pg_vote_{winner}", icon=VOTE_ICONS[winner],
-                          on_click=vote, args=(winner,), width="stretch")
+                          on_click=vote, args=(batch.batch_id, winner), width="stretch")
 
 
 # -- the page ---------------------------------------------------------------------------------------
+def restore_from_url() -> None:
+    """A reload is a new session: put back the prompt, models and mode of the batch the URL names,
+    so its answers show again (and keep coming if they are still being made)."""
+    if st.session_state.get("pg_restored"):
+        return
+    st.session_state["pg_restored"] = True
+    for name, mode in (("pg_arena", "arena"), ("pg_batch", "side")):  # side by side wins when both
+        batch = get_batch(st.query_params.get(name))
+        if batch is None:
+            continue
+        st.session_state["pg_mode"] = mode
+        if batch.meta.get("curated_source"):
+            st.session_state.update(pg_source="example", pg_dataset=batch.meta["curated_source"],
+                                    pg_example=batch.meta.get("example_index") or 0)
+        else:
+            st.session_state.update(pg_source="free", pg_prompt=batch.prompt)
+        if mode == "side":
+            st.session_state["pg_models"] = [c.model_id for c in batch.columns if c.model_id in MODELS]
+
+
+restore_from_url()
 mode = st.radio(tr("playground.mode"), ["side", "arena"], horizontal=True, key="pg_mode",
                 format_func=labels("playground.mode_"))
 with st.container(border=True):

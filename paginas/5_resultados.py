@@ -11,7 +11,6 @@ DataFrames of core.results with core.results_charts. The CLI twins: ``python -m 
 """
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -33,7 +32,7 @@ from core.registry import BUNDLED_ID, REMOTE_KINDS, available_models
 from core.store.compare import delete_evaluation, eval_models, list_evaluations
 from core.store.curation import list_curated
 from locales import t, text_table
-from ui.common import get_store, lang, show_error, tr
+from ui.common import get_store, lang, openai_key_for, show_error, tr
 
 store = get_store()
 st.title(tr("resultados.title"))
@@ -134,22 +133,7 @@ def judge_section() -> tuple[str | None, str]:
 
 
 def api_key_for(model_ids: list[str]) -> tuple[str | None, bool]:
-    """(key, ready) for OpenAI models: OPENAI_API_KEY, st.secrets, or a password field (kept in
-    this session's memory only, never stored)."""
-    if not any(MODELS.get(m, {}).get("kind") in ("openai", "openai-finetune") for m in model_ids):
-        return None, True
-    if os.environ.get("OPENAI_API_KEY"):
-        return None, True
-    try:
-        secret = st.secrets.get("OPENAI_API_KEY")
-    except Exception:  # no secrets.toml at all
-        secret = None
-    if secret:
-        return str(secret), True
-    key = st.text_input(tr("resultados.api_key"), type="password", key="rs_api_key", help=tr("resultados.api_key_help"))
-    if not key:
-        st.info(tr("resultados.api_key_missing"))
-    return key or None, bool(key)
+    return openai_key_for([MODELS[m]["kind"] for m in model_ids if m in MODELS], "rs_api_key", "resultados")
 
 
 # -- choosing an evaluation and following its progress -----------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -306,3 +307,14 @@ def test_seed_cleaning_is_the_yardsticks_pipeline() -> None:
 def test_html_and_none_modes() -> None:
     assert clean_texts(["  a &amp; b  ", "x &#8217; y"], "html") == ["a & b", "x ’ y"]
     assert clean_texts(["  keep  as is "], "none") == ["  keep  as is "]
+
+
+def test_worker_processes_only_for_big_files_and_a_free_core(monkeypatch) -> None:
+    monkeypatch.setattr(datasets.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(datasets, "idle_cores", lambda seconds=0.1: 1.9)
+    assert datasets.default_workers(datasets.PARALLEL_MIN_BYTES - 1) == 1  # no gain below: one process
+    assert datasets.default_workers(datasets.PARALLEL_MIN_BYTES) == 2
+    monkeypatch.setattr(datasets, "idle_cores", lambda seconds=0.1: 0.9)  # another program keeps a core busy
+    assert datasets.default_workers(datasets.PARALLEL_MIN_BYTES) == 1
+    monkeypatch.undo()
+    assert 0.0 <= datasets.idle_cores(0.05) <= (os.cpu_count() or 1) + 1e-9

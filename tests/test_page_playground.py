@@ -52,6 +52,16 @@ def _texts(at: AppTest) -> list[str]:
     return [t.value for t in at.text]
 
 
+def _settled(at: AppTest) -> AppTest:
+    """Wait for the answers the last click started (background threads), then rerun the page: an
+    AppTest cannot tick the fragment that redraws them in a browser."""
+    from core.live_answers import get_batch, running_batches
+
+    for batch_id in running_batches():
+        assert get_batch(batch_id).wait(120), "the answers never finished"
+    return at.run()
+
+
 def test_page_loads_in_both_languages(two_models) -> None:
     at = _app()
     assert not at.exception
@@ -74,6 +84,9 @@ def test_side_by_side_streams_stores_and_keeps_results(two_models) -> None:
     assert not at.button(key="pg_generate").disabled
     at.button(key="pg_generate").click().run()
     assert not at.exception
+    assert at.query_params["pg_batch"]  # the batch id rides in the URL: a reload finds the answers again
+    _settled(at)
+    assert not at.exception
     captions = " ".join(c.value for c in at.caption)
     assert captions.count("first token") == 2 and "$" in captions
     rows = _rows("SELECT model_id, prompt, source, settings_json, cost_usd FROM generations ORDER BY id")
@@ -82,6 +95,35 @@ def test_side_by_side_streams_stores_and_keeps_results(two_models) -> None:
     answers = [t for t in _texts(at) if t]
     at.run()  # a rerun (any widget) still shows the last answers for this prompt
     assert not at.exception and [t for t in _texts(at) if t] == answers
+
+
+def test_answers_go_on_through_reruns_and_come_back_after_a_reload(two_models) -> None:
+    from core.live_answers import get_batch
+
+    first, second = two_models
+    at = _app()
+    at.text_area(key="pg_prompt").input("Dune")
+    at.multiselect(key="pg_models").set_value([first, second])
+    at.number_input(key="pg_shared_max_new_tokens").set_value(24)
+    at.run()
+    at.button(key="pg_generate").click().run()
+    batch_id = at.query_params["pg_batch"]
+    batch_id = batch_id[0] if isinstance(batch_id, list) else batch_id
+    at.toggle(key="pg_per_column").set_value(True).run()  # another widget while the answers come
+    assert not at.exception
+    assert get_batch(batch_id).wait(120)
+    reloaded = AppTest.from_file(PAGE, default_timeout=120)  # a reload: a new session, the same URL
+    reloaded.session_state["lang"] = "en"
+    reloaded.query_params["pg_batch"] = batch_id
+    reloaded.run()
+    assert not reloaded.exception
+    assert reloaded.text_area(key="pg_prompt").value == "Dune"
+    assert reloaded.multiselect(key="pg_models").value == [first, second]
+    answers = [c["answer"]["text"] for c in get_batch(batch_id).snapshot()["columns"]]
+    assert all(a in _texts(reloaded) for a in answers if a)
+    assert " ".join(c.value for c in reloaded.caption).count("first token") == 2
+    rows = _rows("SELECT model_id FROM generations ORDER BY id")
+    assert [r[0] for r in rows] == [first, second]  # stored once each, though three sessions drew them
 
 
 def test_test_example_is_the_prompt_with_its_reference(two_models, seed_rows) -> None:
@@ -93,7 +135,7 @@ def test_test_example_is_the_prompt_with_its_reference(two_models, seed_rows) ->
     assert row["title"] in _texts(at) and row["content"].strip() in [x.strip() for x in _texts(at)]
     at.multiselect(key="pg_models").set_value([first, second])
     at.number_input(key="pg_shared_max_new_tokens").set_value(4).run()
-    at.button(key="pg_generate").click().run()
+    _settled(at.button(key="pg_generate").click().run())
     assert not at.exception
     rows = _rows("SELECT prompt, example_index, curated_source, curated_version, reference FROM generations")
     assert len(rows) == 2
@@ -116,7 +158,7 @@ def test_blind_arena_hides_names_until_the_vote(two_models) -> None:
     at.multiselect(key="pg_arena_pool").set_value([first, second])
     at.number_input(key="pg_arena_max_new_tokens").set_value(6)
     at.run()
-    at.button(key="pg_arena_new").click().run()
+    _settled(at.button(key="pg_arena_new").click().run())
     assert not at.exception
     assert first not in " ".join(c.value for c in at.caption) and "local:tiny-b" not in " ".join(c.value for c in at.caption)
     assert "first token" not in " ".join(c.value for c in at.caption)  # timings and cost would give it away
@@ -146,7 +188,7 @@ def test_openai_model_needs_a_key_then_answers(two_models, fake_openai, monkeypa
     at.run()
     assert at.button(key="pg_generate").disabled and "API key" in at.info[0].value
     at.text_input(key="pg_api_key").input(FAKE_KEY).run()
-    at.button(key="pg_generate").click().run()
+    _settled(at.button(key="pg_generate").click().run())
     assert not at.exception
     assert "gpt-4o-mini-2024-07-18 says: Dune" in _texts(at)
     assert FAKE_KEY not in json.dumps(_rows("SELECT * FROM generations"), default=str)

@@ -5,6 +5,7 @@ per app process (``st.cache_resource``) because DuckDB allows one writer per fil
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import streamlit as st
@@ -46,3 +47,25 @@ def show_error(exc: BaseException) -> None:
         st.error(str(exc))
     else:
         st.exception(exc)
+
+
+OPENAI_KINDS = ("openai", "openai-finetune")
+
+
+def openai_key_for(kinds: list[str], key: str, prefix: str) -> tuple[str | None, bool]:
+    """(key to pass, ready) when one of these model kinds is OpenAI's: OPENAI_API_KEY, st.secrets, or
+    a password field (this session's memory only, never stored). ``prefix`` names the page's texts
+    ``api_key``, ``api_key_help`` and ``need_key``."""
+    if not any(kind in OPENAI_KINDS for kind in kinds) or os.environ.get("OPENAI_API_KEY"):
+        return None, True
+    try:
+        secret = st.secrets.get("OPENAI_API_KEY")
+    except Exception:  # no secrets.toml at all
+        secret = None
+    if secret:
+        return str(secret), True
+    typed = st.text_input(tr(f"{prefix}.api_key"), type="password", key=key, help=tr(f"{prefix}.api_key_help"),
+                          autocomplete="off")
+    if not typed:
+        st.info(tr(f"{prefix}.need_key"))
+    return typed.strip() or None, bool(typed.strip())

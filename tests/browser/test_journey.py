@@ -237,7 +237,8 @@ def playground(j: Journey, run_id: str) -> None:
     app.expand(T("playground.settings_shared"))
     app.set_number("pg_shared_max_new_tokens", MAX_NEW_TOKENS)
     app.click("pg_generate", timeout_s=600)
-    j.text(T("playground.stored", count=2))
+    # the answers are made in the background and drawn as they grow (a fragment): wait for the end
+    j.text(T("playground.stored", count=2), timeout_s=600)
     lines = j.page.get_by_text(on_page(text_re("playground.metrics_line", first=r"[\d.]+ s", total=r"[\d.]+ s", tin=r"\d+",
                                        tout=r"\d+", cost=".+")))
     assert lines.count() == 2, "latency, tokens and cost under each answer"
