@@ -116,18 +116,22 @@ def openai_prices_for(store: Store, model: str) -> Prices:
 
 def ensure_default_models(store: Store) -> list[str]:
     """Register the bundled model and the OpenAI base models of the price table (idempotent:
-    existing rows, with any price a user edited, are kept). Returns the ids added now."""
+    existing rows, with any price a user edited, are kept). Returns the ids added now.
+
+    One transaction, which holds the store's write lock: several sessions opening a page at once
+    each found a model missing and inserted it, and all but one failed on the duplicate key."""
     added = []
-    if get_model(store, BUNDLED_ID) is None:
-        upsert_model(store, id=BUNDLED_ID, kind="local-base", display_name="SmolLM2-135M-Instruct (bundled)",
-                     base_model="smollm2", **Prices(per_hour=local_price_per_hour()).columns())
-        added.append(BUNDLED_ID)
-    for model, price in sorted(openai_price_table(store).items()):
-        model_id = f"openai:{model}"
-        if get_model(store, model_id) is None:  # retired (shut down) models are kept, hidden from pickers
-            upsert_model(store, id=model_id, kind="openai", display_name=model, remote_model=model,
-                         retired=price["retired"], **Prices(price["input"], price["output"]).columns())
-            added.append(model_id)
+    with store.transaction():
+        if get_model(store, BUNDLED_ID) is None:
+            upsert_model(store, id=BUNDLED_ID, kind="local-base", display_name="SmolLM2-135M-Instruct (bundled)",
+                         base_model="smollm2", **Prices(per_hour=local_price_per_hour()).columns())
+            added.append(BUNDLED_ID)
+        for model, price in sorted(openai_price_table(store).items()):
+            model_id = f"openai:{model}"
+            if get_model(store, model_id) is None:  # retired (shut down) models are kept, hidden from pickers
+                upsert_model(store, id=model_id, kind="openai", display_name=model, remote_model=model,
+                             retired=price["retired"], **Prices(price["input"], price["output"]).columns())
+                added.append(model_id)
     return added
 
 

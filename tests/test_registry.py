@@ -42,6 +42,34 @@ def test_defaults_are_registered_once_with_prices(store) -> None:
     assert get_registered(store, BUNDLED_ID)["price_per_hour"] == 1.5
 
 
+def test_sessions_opening_a_page_at_once_register_the_defaults_once(tmp_path) -> None:
+    """The load test's failure: several page sessions each found a default model missing and inserted
+    it, and all but one died on the duplicate key."""
+    import threading
+
+    from core.store import Store
+
+    errors: list[BaseException] = []
+    with Store(tmp_path / "race.duckdb") as store:
+        start = threading.Barrier(8)
+
+        def open_page() -> None:
+            start.wait()
+            try:
+                available_models(store)
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_page) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        ids = [m["id"] for m in list_models(store, include_retired=True)]
+    assert errors == []
+    assert len(ids) == len(set(ids)) and BUNDLED_ID in ids
+
+
 def test_endpoint_validation_and_no_secret(store) -> None:
     model_id = add_endpoint(store, "ollama", "http://localhost:11434/v1/", "llama3", Prices(0.1, 0.2))
     row = get_registered(store, model_id)
