@@ -184,7 +184,8 @@ def answer_columns(batch: LiveBatch, headers: list[tuple[str, str | None]], show
         for column, (title, caption), answer in zip(st.columns(len(snap["columns"]), border=True), headers,
                                                     snap["columns"]):
             with column:
-                st.markdown(f"**{title}**")
+                if title:
+                    st.markdown(f"**{title}**")
                 if caption:
                     st.caption(caption)
                 if answer["answer"] is not None:
@@ -242,7 +243,9 @@ def side_by_side(prompt: str, meta: dict[str, Any]) -> None:
     # the last answers stay while the prompt is theirs (or while they are still coming)
     if batch is None or (batch.done and batch.prompt != prompt):
         return
-    names = [MODELS[c.model_id]["display_name"] if c.model_id in MODELS else c.model_id for c in batch.columns]
+    # right under the columns of the same models, the answers need no names again
+    ids = [c.model_id for c in batch.columns]
+    names = ["" if ids == chosen else MODELS[m]["display_name"] if m in MODELS else m for m in ids]
     answer_columns(batch, [(name, None) for name in names], show_metrics=True)
     if batch.done:
         st.caption(tr("playground.stored", count=len(batch.columns)))

@@ -123,7 +123,7 @@ def test_answers_go_on_through_reruns_and_come_back_after_a_reload(two_models) -
     assert all(a in _texts(reloaded) for a in answers if a)
     assert " ".join(c.value for c in reloaded.caption).count("first token") == 2
     rows = _rows("SELECT model_id FROM generations ORDER BY id")
-    assert [r[0] for r in rows] == [first, second]  # stored once each, though three sessions drew them
+    assert sorted(r[0] for r in rows) == sorted([first, second])  # stored once each, though two sessions drew them
 
 
 def test_test_example_is_the_prompt_with_its_reference(two_models, seed_rows) -> None:
