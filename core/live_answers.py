@@ -142,3 +142,6 @@ def _finish(store: Store, batch: LiveBatch, column: LiveColumn, answer: Answer) 
     generation_id = record_answer(store, answer, column.settings, source=batch.source, **batch.meta)
     with batch.lock:
         column.answer, column.generation_id, column.text = answer.to_dict(), generation_id, answer.text
+        # done under the same lock: a snapshot that shows every answer also says the batch is done
+        if all(c.answer is not None for c in batch.columns):
+            batch.finished.set()

@@ -173,9 +173,12 @@ def follow(name: str, batch_id: str) -> None:
     st.query_params[name] = batch_id
 
 
-def answer_columns(batch: LiveBatch, headers: list[tuple[str, str | None]], show_metrics: bool) -> None:
+def answer_columns(batch: LiveBatch, headers: list[tuple[str, str | None]], show_metrics: bool,
+                   done_caption: str | None = None) -> None:
     """One bordered column per answer under its header (bold title, caption); redrawn every POLL_S
-    while the batch runs, then the whole page once (the arena's vote buttons appear)."""
+    while the batch runs, then the whole page once (the arena's vote buttons appear). The fragment
+    draws ``done_caption`` itself when the batch ends, so the page says so even when Streamlit's
+    frontend drops the rerun a busy app asks for (seen under the 10-session load test)."""
     running = not batch.done
 
     @st.fragment(run_every=POLL_S if running else None)
@@ -194,6 +197,8 @@ def answer_columns(batch: LiveBatch, headers: list[tuple[str, str | None]], show
                     st.text(answer["text"] + " ▌", wrap=True, width="stretch")
                 else:
                     st.caption(tr("playground.waiting"))
+        if snap["done"] and done_caption:
+            st.caption(done_caption)
         if running and snap["done"]:
             st.rerun()
 
@@ -246,9 +251,8 @@ def side_by_side(prompt: str, meta: dict[str, Any]) -> None:
     # right under the columns of the same models, the answers need no names again
     ids = [c.model_id for c in batch.columns]
     names = ["" if ids == chosen else MODELS[m]["display_name"] if m in MODELS else m for m in ids]
-    answer_columns(batch, [(name, None) for name in names], show_metrics=True)
-    if batch.done:
-        st.caption(tr("playground.stored", count=len(batch.columns)))
+    answer_columns(batch, [(name, None) for name in names], show_metrics=True,
+                   done_caption=tr("playground.stored", count=len(batch.columns)))
 
 
 # -- blind arena ------------------------------------------------------------------------------------

@@ -40,6 +40,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1500)]
 SESSIONS = int(os.environ.get("FTDASH_LOAD_SESSIONS", "10"))
 SECONDS = float(os.environ.get("FTDASH_LOAD_SECONDS", "180"))
 ACTION_LIMIT_S = 300.0       # one action the app has not finished in 5 minutes is a failure
+# Every session does at least this much, however long its setup took (ten chromium tabs on two cores
+# can take most of the planned time to open; the time bound alone then measured nothing).
+MIN_SLIDER_MOVES, MIN_GENERATIONS = 4, 2
 MAX_NEW_TOKENS = 8
 OPENAI_MODEL = "gpt-4o-mini-2024-07-18"
 LANG = "pt"                  # the app's default language: these sessions never touch the switch
@@ -144,7 +147,7 @@ async def launch_training(s: Session, url: str) -> None:
 async def curate(s: Session, url: str, until: float) -> None:
     await s.open(url, ready="dados_tokens")
     n = 0
-    while time.time() < until and not s.errors:
+    while (n < MIN_SLIDER_MOVES or time.time() < until) and not s.errors:
         key, thumb, press = MOVES[(n + s.index) % len(MOVES)]
 
         async def move(key: str = key, thumb: int = thumb, press: str = press) -> None:
@@ -186,7 +189,7 @@ async def playground(s: Session, url: str, until: float) -> None:
     await details.locator("summary").first.click()
     await s.set_number("pg_shared_max_new_tokens", MAX_NEW_TOKENS)
     n = 0
-    while time.time() < until and not s.errors:
+    while (n < MIN_GENERATIONS or time.time() < until) and not s.errors:
         prompt = f"Carga s{s.index} n{n}: descreva o livro 'A cidade e as serras'"
 
         async def type_prompt(prompt: str = prompt) -> None:
@@ -263,6 +266,8 @@ async def load(url: str, results: Path) -> dict[str, Any]:
             for s in sessions:
                 if s.errors:
                     await s.page.screenshot(path=str(results.parent / f"FAILED-session-{s.index}.png"), full_page=True)
+                    (results.parent / f"FAILED-session-{s.index}.txt").write_text(
+                        await s.page.inner_text("body") + "\n\nscript runs: " + repr(s.runs.__dict__)[-3000:])
         await browser.close()
     return {"sessions": sessions, "held_s": held, "run_id": run_id, "steps": [s for s in steps if s is not None]}
 
@@ -328,6 +333,6 @@ def test_ten_sessions_while_training(tmp_path: Path) -> None:
           f"max {gens.get('max_s')} s; errors {len(errors)}; lost writes {len(lost)}; report {out}")
     assert errors == [], errors
     assert lost == [], f"writes a session saw finish are missing from the database: {lost}"
-    assert sliders.get("n", 0) >= SESSIONS // 2, "every curation session moved sliders"
-    assert gens.get("n", 0) >= SESSIONS - SESSIONS // 2, "every playground session generated"
+    assert sliders.get("n", 0) >= MIN_SLIDER_MOVES * (SESSIONS - SESSIONS // 2), "every curation session moved sliders"
+    assert gens.get("n", 0) >= MIN_GENERATIONS * (SESSIONS // 2), "every playground session generated"
     assert run_status == "cancelled", run_status
