@@ -3,19 +3,21 @@
     streamlit run app.py        # the first page; opens the bundled raw sample
 
 Thin page: widgets -> one CurationConfig -> core.curation (Features read once per file, columns
-and cleaning mode, kept by st.cache_resource; token counts cached in DuckDB; a slider change is
+and cleaning mode, read and tokenized in background threads that outlive the script run
+(core.background); token counts cached in DuckDB; a slider change is
 core.curation.evaluate over numpy arrays) -> draw with core.curation_views. The CLI twin is
 ``python -m core curate`` (the page shows the exact command for the current filters).
 """
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+import weakref
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from core.background import Tasks
 from core.commands.curate import command_line
 from core.config import ConfigError, field_help
 from core.curation import (
@@ -36,7 +38,7 @@ from core.errors import UserFacingError
 from core.paths import sample_raw_path
 from core.store.curation import list_curated, list_presets, list_raw_datasets, record_raw_dataset
 from locales import t
-from ui.common import get_store, lang, show_error, tr
+from ui.common import follow_task, get_store, lang, show_error, tr
 
 TITLE_MAX, CONTENT_MAX, TOKENS_MAX = 300, 6000, 2048  # slider ends: the right end means "no limit"
 TOKENIZERS = ["o200k_base", "cl100k_base", "smollm2", "hf"]
@@ -60,24 +62,31 @@ def columns_of(path: str, stamp: str) -> list[str]:
 
 
 @st.cache_resource(show_spinner=False)
-def _loaded() -> dict[str, Any]:
-    """Features shared by every session of this app process: the last few files read (a cache
-    holder rather than a cached function, so reading can draw its progress bar)."""
-    return {"lock": threading.Lock(), "items": OrderedDict()}
+def _work() -> dict[str, Any]:
+    """Reads and token counts in background threads, shared by every session of this app process
+    (core.background): a reload or a slider moved mid-read never restarts a read of the full file.
+    Counting tasks live as long as the Features they fill (a weak key: a dropped read takes them)."""
+    return {"reads": Tasks(keep=3, name="read"), "counts": weakref.WeakKeyDictionary(), "lock": threading.Lock()}
 
 
 def features_of(path: str, stamp: str, title: str, content: str, cleaning: str, bar: Any) -> Features:
-    holder = _loaded()
-    key = (path, stamp, title, content, cleaning)
-    with holder["lock"]:  # one read per file at a time; other sessions wait for it
-        items = holder["items"]
-        if key not in items:
-            items[key] = Features(read_rows(path, ReadPlan(title, content, cleaning),
-                                            progress=lambda f, m: bar.progress(min(1.0, f), text=m)))
-            while len(items) > 3:
-                items.popitem(last=False)
-        items.move_to_end(key)
-        return items[key]
+    task = _work()["reads"].start(
+        (path, stamp, title, content, cleaning),
+        lambda progress: Features(read_rows(path, ReadPlan(title, content, cleaning), progress=progress)))
+    return follow_task(task, bar)
+
+
+def count_tokens(features: Features, tokenizer: str, needed: Any, bar: Any) -> None:
+    """Counts for the rows the filters need, in the background; the key names how many were missing,
+    so a wider filter later counts the rest (Features counts one tokenizer at a time, under its lock)."""
+    missing = int((needed & (features.tokens[tokenizer] < 0)).sum()) if tokenizer in features.tokens else -1
+    work = _work()
+    with work["lock"]:
+        tasks = work["counts"].setdefault(features, Tasks(keep=8, name="count"))
+    task = tasks.start(
+        (tokenizer, missing),
+        lambda progress: features.ensure_tokens(tokenizer, needed, cache=TokenCache(store), progress=progress))
+    follow_task(task, bar)
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
@@ -259,9 +268,7 @@ with right:
         counts = features.tokens.get(config.tokenizer)
         if counts is None or (needed & (counts < 0)).any():
             with st.spinner(tr("dados.counting", tokenizer=config.tokenizer)):
-                features.ensure_tokens(config.tokenizer, needed, cache=TokenCache(store),
-                                       progress=lambda f, m: bar.progress(min(1.0, f), text=m))
-            bar.empty()
+                count_tokens(features, config.tokenizer, needed, bar)
         tokens = features.tokens[config.tokenizer]
         hits = features.keyword_hits(config.keywords, config.keyword_mode)
         result = evaluate(features, config, tokens, hits)

@@ -281,7 +281,11 @@ def live_figures(run: dict[str, Any]) -> dict[str, Any]:
     elapsed = (now - started.timestamp()) if (active and started) else (run.get("wall_s") or run.get("elapsed_s"))
     eta = run.get("eta_s")
     if active and eta is not None and run.get("progress_at"):
-        eta = max(0.0, eta - (now - run["progress_at"].timestamp()))
+        # counts down between progress events; a step slower than the mean does not make it 0 while
+        # steps remain: the steps after the current one still take the mean step time
+        step, total = run.get("step") or 0, run.get("total_steps") or 0
+        mean_step = (run.get("elapsed_s") or 0) / step if step else 0.0
+        eta = max(0.0, eta - (now - run["progress_at"].timestamp()), (total - step - 1) * mean_step)
     price = db.config_of(run).get("price_per_hour")
     running_cost = elapsed / 3600 * price if (active and elapsed and price is not None) else None
     return {"elapsed": elapsed, "eta": eta if active else None, "running_cost": running_cost}

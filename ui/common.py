@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.background import Task
 from core.errors import UserFacingError
 from core.store import Store
 from locales import DEFAULT_LANGUAGE, t
@@ -69,3 +70,13 @@ def openai_key_for(kinds: list[str], key: str, prefix: str) -> tuple[str | None,
     if not typed:
         st.info(tr(f"{prefix}.need_key"))
     return typed.strip() or None, bool(typed.strip())
+
+
+def follow_task(task: Task, bar: Any, poll_s: float = 0.2) -> Any:
+    """Draw a background task's progress in ``bar`` (an ``st.empty``) until it ends; returns its
+    result or raises its exception. This script run may be stopped meanwhile (a reload, a widget
+    moved): the work goes on in its thread, and the next run follows the same task."""
+    while not task.wait(poll_s):
+        bar.progress(task.fraction, text=task.message or "…")
+    bar.empty()
+    return task.outcome()
