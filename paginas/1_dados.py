@@ -19,7 +19,7 @@ import streamlit as st
 
 from core.background import Tasks
 from core.commands.curate import command_line
-from core.config import ConfigError, field_help
+from core.config import ConfigError
 from core.curation import (
     BUILTIN_PRESETS,
     CurationConfig,
@@ -38,7 +38,7 @@ from core.errors import UserFacingError
 from core.paths import sample_raw_path
 from core.store.curation import list_curated, list_presets, list_raw_datasets, record_raw_dataset
 from locales import t
-from ui.common import follow_task, get_store, lang, show_error, tr
+from ui.common import follow_task, get_store, help_for, lang, show_error, tr
 
 TITLE_MAX, CONTENT_MAX, TOKENS_MAX = 300, 6000, 2048  # slider ends: the right end means "no limit"
 TOKENIZERS = ["o200k_base", "cl100k_base", "smollm2", "hf"]
@@ -145,7 +145,7 @@ if "dados_cleaning" not in st.session_state:
 
 
 def help_of(name: str) -> str:
-    return field_help(CurationConfig, name)
+    return help_for(CurationConfig, name)
 
 
 def radio(text: str, options: list[str], name: str, **kwargs: Any) -> str:

@@ -20,7 +20,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.calibrate import CalibrationConfig, calibration_job, list_calibrations, start_calibration
-from core.config import field_help
 from core.costs import (
     Estimate,
     estimate_local,
@@ -55,7 +54,7 @@ from core.formats import (
 from core.store.curation import list_curated
 from core.validate import validate_records
 from locales import t
-from ui.common import get_store, lang, show_error, tr
+from ui.common import get_store, help_for, lang, show_error, tr
 
 store = get_store()
 st.title(tr("formatos.title"))
@@ -103,29 +102,29 @@ if "formatos_user" not in st.session_state:
 
 cols = st.columns([3, 2, 1.4, 2, 2, 1.4])
 sources = ["seed-study"] + [f"{c['name']}@v{c['version']}" for c in list_curated(store)]
-source = cols[0].selectbox(tr("formatos.source"), sources, key="formatos_source", help=field_help(FormatView, "source"))
+source = cols[0].selectbox(tr("formatos.source"), sources, key="formatos_source", help=help_for(FormatView, "source"))
 folder_text = cols[1].text_input(tr("formatos.folder"), key="formatos_folder", placeholder="dados/curated/…/v1")
 split = cols[2].radio(tr("formatos.split"), ["train", "test"], key="formatos_split", horizontal=True,
-                      format_func=labels("formatos.split_"), help=field_help(FormatView, "split"))
+                      format_func=labels("formatos.split_"), help=help_for(FormatView, "split"))
 local_model = cols[3].text_input(tr("formatos.local_model"), value="smollm2", key="formatos_local_model",
-                                 help=field_help(FormatView, "local_model"))
+                                 help=help_for(FormatView, "local_model"))
 if openai_models and st.session_state.get("formatos_openai_model") not in openai_models:
     st.session_state["formatos_openai_model"] = next(  # the seed study's model, else the first active one
         (m for m in openai_models if m == FormatView.openai_model), openai_models[0])
 openai_model = cols[4].selectbox(tr("formatos.openai_model"), openai_models, key="formatos_openai_model",
-                                 help=field_help(FormatView, "openai_model"))
+                                 help=help_for(FormatView, "openai_model"))
 seq_len = cols[5].number_input(tr("formatos.seq_len"), min_value=16, max_value=131072, value=512, step=64,
-                               key="formatos_seq_len", help=field_help(FormatView, "seq_len"))
+                               key="formatos_seq_len", help=help_for(FormatView, "seq_len"))
 
 with st.expander(tr("formatos.template"), expanded=True):
     tcols = st.columns([2, 3, 3, 2])
     tcols[0].selectbox(tr("formatos.preset"), list(PRESETS), key="formatos_preset", on_change=apply_preset,
                        format_func=labels("formatos.preset_"))
     system = tcols[1].text_area(tr("formatos.system"), key="formatos_system", height=68,
-                                help=field_help(TemplateConfig, "system_prompt"))
-    user = tcols[2].text_input(tr("formatos.user"), key="formatos_user", help=field_help(TemplateConfig, "user_template"))
+                                help=help_for(TemplateConfig, "system_prompt"))
+    user = tcols[2].text_input(tr("formatos.user"), key="formatos_user", help=help_for(TemplateConfig, "user_template"))
     assistant = tcols[3].text_input(tr("formatos.assistant"), key="formatos_assistant",
-                                    help=field_help(TemplateConfig, "assistant_template"))
+                                    help=help_for(TemplateConfig, "assistant_template"))
 
 try:
     template = TemplateConfig(system_prompt=system, user_template=user, assistant_template=assistant)
@@ -182,7 +181,7 @@ if not template.system_prompt:
         st.info(tr("formatos.default_system", tokens=added))
 
 st.radio(tr("formatos.format"), FORMATS, key="formatos_format", horizontal=True, format_func=labels("formatos.fmt_"),
-         help=field_help(FormatView, "fmt"))
+         help=help_for(FormatView, "fmt"))
 view = dataclasses.replace(view, fmt=st.session_state["formatos_format"])
 tab_tokens, tab_valid, tab_estimate, tab_prices, tab_export = st.tabs(
     [tr("formatos.tab_tokens"), tr("formatos.tab_validation"), tr("formatos.tab_estimate"), tr("formatos.tab_prices"),

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import jobs
-from core.config import ConfigError, field_help
+from core.config import ConfigError
 from core.errors import UserFacingError
 from core.formats import FORMATS, get_preset, read_export_manifest
 from core.formats import PRESETS as TEMPLATE_PRESETS
@@ -40,7 +40,7 @@ from core.train_config import (
     TrainConfig,
 )
 from locales import t
-from ui.common import get_store, lang, show_error, tr
+from ui.common import get_store, help_for, lang, show_error, tr
 
 K = "treino."
 store = get_store()
@@ -56,7 +56,7 @@ def labels(prefix: str) -> Any:
 
 def helped(name: str) -> dict[str, str]:
     """Label, help (the TrainConfig field's) and key of a hyperparameter widget."""
-    return {"label": tr(f"treino.field.{name}"), "help": field_help(TrainConfig, name), "key": K + name}
+    return {"label": tr(f"treino.field.{name}"), "help": help_for(TrainConfig, name), "key": K + name}
 
 
 # -- the hyperparameters follow the chosen preset --------------------------------------------------
@@ -96,7 +96,7 @@ def data_section(openai: bool) -> tuple[str, str]:
     choices = [c for c in data_choices() if not openai or c.endswith(".jsonl")]
     left, right = st.columns([3, 2])
     data = left.selectbox(tr("treino.data"), choices, key=K + "data" + (".openai" if openai else ""),
-                          format_func=data_label, help=field_help(TrainConfig, "data"))
+                          format_func=data_label, help=help_for(TrainConfig, "data"))
     manifest_format = read_export_manifest(data).get("format") if data and data.endswith(".jsonl") else None
     if openai:
         return data, manifest_format or "openai-chat"
@@ -105,7 +105,7 @@ def data_section(openai: bool) -> tuple[str, str]:
                          help=tr("treino.format_from_file"))
         return data, manifest_format
     fmt = right.selectbox(tr("treino.field.format"), FORMATS, index=FORMATS.index("chat-template"), key=K + "format",
-                          help=field_help(TrainConfig, "format"))
+                          help=help_for(TrainConfig, "format"))
     return data, fmt
 
 
@@ -113,14 +113,14 @@ def data_section(openai: bool) -> tuple[str, str]:
 def local_panel() -> tuple[TrainConfig | None, dict[str, str]]:
     left, right = st.columns([3, 2])
     choice = left.selectbox(tr("treino.model"), ["smollm2", "other"], key=K + "model_choice",
-                            format_func=labels("treino.model_"), help=field_help(TrainConfig, "base_model"))
+                            format_func=labels("treino.model_"), help=help_for(TrainConfig, "base_model"))
     model = "smollm2"
     if choice == "other":
         model = right.text_input(tr("treino.model_path"), key=K + "model_text",
                                  placeholder="HuggingFaceTB/SmolLM2-360M-Instruct").strip()
     data, fmt = data_section(openai=False)
     template_name = st.selectbox(tr("treino.template"), list(TEMPLATE_PRESETS), key=K + "template",
-                                 help=field_help(TrainConfig, "template"), disabled=data.endswith(".jsonl"))
+                                 help=help_for(TrainConfig, "template"), disabled=data.endswith(".jsonl"))
     st.radio(tr("treino.preset"), list(LOCAL_PRESETS) + ["custom"], key=K + "preset", horizontal=True,
              format_func=labels("treino.preset_"), on_change=apply_preset, help=tr("treino.preset_help"))
     cols = st.columns(4)
@@ -250,7 +250,7 @@ ACTIVE = any(r["status"] not in db.TERMINAL for r in RUNS.values())
 # While a run trains the form folds away, so its progress is the first thing on the page.
 with st.expander(tr("treino.new_run"), expanded=not ACTIVE, icon=":material/add_circle:"):
     backend = st.radio(tr("treino.field.backend"), ["local", "openai"], key=K + "backend", horizontal=True,
-                       format_func=labels("treino.backend_"), help=field_help(TrainConfig, "backend"))
+                       format_func=labels("treino.backend_"), help=help_for(TrainConfig, "backend"))
     config, env = backend_panel(backend)
     if config is not None:
         estimate = estimate_box(config)

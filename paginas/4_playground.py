@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.arena import arena_leaderboard, dataset_version, draw_pair, record_vote
-from core.config import ConfigError, field_help
+from core.config import ConfigError
 from core.curated import read_split, resolve_source
 from core.errors import UserFacingError
 from core.generate import GenerationSettings, settings_for_model
@@ -28,7 +28,7 @@ from core.registry import BUNDLED_ID, LOCAL_KINDS, Prices, add_endpoint, availab
 from core.store.compare import list_generations, list_votes
 from core.store.curation import list_curated
 from locales import t
-from ui.common import get_store, lang, openai_key_for, show_error, tr
+from ui.common import get_store, help_for, lang, openai_key_for, show_error, tr
 
 store = get_store()
 st.title(tr("playground.title"))
@@ -113,7 +113,7 @@ def prompt_section() -> tuple[str, dict[str, Any]]:
 # -- generation settings (shared, or one form per column) ------------------------------------------
 def settings_form(prefix: str, defaults: GenerationSettings, compact: bool = False) -> GenerationSettings | None:
     def helped(name: str) -> dict[str, str]:
-        return {"label": tr(f"playground.{name}"), "help": field_help(GenerationSettings, name),
+        return {"label": tr(f"playground.{name}"), "help": help_for(GenerationSettings, name),
                 "key": f"{prefix}_{name}"}
 
     spots = [st.container() for _ in range(4)] if compact else st.columns(4)

@@ -21,7 +21,6 @@ import streamlit as st
 
 from core import results
 from core import results_charts as charts
-from core.config import field_help
 from core.datasets import safe_upload_name
 from core.errors import UserFacingError
 from core.evaluate import VARIANTS, EvalConfig, cancel_evaluation, evaluation_state, load_config, start_evaluation
@@ -32,7 +31,7 @@ from core.registry import BUNDLED_ID, REMOTE_KINDS, available_models
 from core.store.compare import delete_evaluation, eval_models, list_evaluations
 from core.store.curation import list_curated
 from locales import t, text_table
-from ui.common import get_store, lang, openai_key_for, show_error, tr
+from ui.common import get_store, help_for, lang, openai_key_for, show_error, tr
 
 store = get_store()
 st.title(tr("resultados.title"))
@@ -76,16 +75,16 @@ def launch_form() -> None:
         default = [BUNDLED_ID] if BUNDLED_ID in MODELS else ids[:1]
         models = st.multiselect(tr("resultados.models"), ids, default=default, key="rs_models",
                                 format_func=lambda m: f"{MODELS[m]['display_name']} · {MODELS[m]['kind']}",
-                                help=field_help(EvalConfig, "models"))
+                                help=help_for(EvalConfig, "models"))
         left, middle, right = st.columns(3)
         sources = ["seed-study"] + [f"{c['name']}@v{c['version']}" for c in list_curated(store)]
-        data = left.selectbox(tr("resultados.data"), sources, key="rs_data", help=field_help(EvalConfig, "data"))
+        data = left.selectbox(tr("resultados.data"), sources, key="rs_data", help=help_for(EvalConfig, "data"))
         split = middle.selectbox(tr("resultados.split"), ["test", "train"], key="rs_split",
-                                 help=field_help(EvalConfig, "split"))
+                                 help=help_for(EvalConfig, "split"))
         limit = right.number_input(tr("resultados.limit"), min_value=0, value=20, step=10, key="rs_limit",
-                                   help=field_help(EvalConfig, "limit"))
+                                   help=help_for(EvalConfig, "limit"))
         variants = st.multiselect(tr("resultados.variants"), list(VARIANTS), default=["default"], key="rs_variants",
-                                  format_func=variant_label, help=field_help(EvalConfig, "variants"))
+                                  format_func=variant_label, help=help_for(EvalConfig, "variants"))
         with st.popover(tr("resultados.variant_notes")):
             for v in VARIANTS.values():
                 template = v.user_template or "(as trained)"
@@ -93,14 +92,14 @@ def launch_form() -> None:
                             f"{v.note_pt if LANG == 'pt' else v.note_en}")
         c1, c2, c3, c4 = st.columns(4)
         metrics = c1.multiselect(tr("resultados.metrics"), list(DEFAULT_METRICS), default=list(DEFAULT_METRICS),
-                                 key="rs_metrics", format_func=metric_label, help=field_help(EvalConfig, "metrics"))
+                                 key="rs_metrics", format_func=metric_label, help=help_for(EvalConfig, "metrics"))
         main = c2.selectbox(tr("resultados.main_metric"), ["semantic", "rougeL", "chrf", "bleu", "judge"],
-                            key="rs_main", format_func=metric_label, help=field_help(EvalConfig, "main_metric"))
+                            key="rs_main", format_func=metric_label, help=help_for(EvalConfig, "main_metric"))
         max_new = c3.number_input(tr("resultados.max_new_tokens"), 8, 1024, 96, step=16, key="rs_max_new",
-                                  help=field_help(EvalConfig, "max_new_tokens"))
-        seed = c4.number_input(tr("resultados.seed"), 0, 2**31 - 1, 0, key="rs_seed", help=field_help(EvalConfig, "seed"))
+                                  help=help_for(EvalConfig, "max_new_tokens"))
+        seed = c4.number_input(tr("resultados.seed"), 0, 2**31 - 1, 0, key="rs_seed", help=help_for(EvalConfig, "seed"))
         batch = c4.number_input(tr("resultados.batch_size"), 1, 256, 16, key="rs_batch",
-                                help=field_help(EvalConfig, "batch_size"))
+                                help=help_for(EvalConfig, "batch_size"))
         judge_model, rubric = judge_section()
         api_key, key_ready = api_key_for(models + ([judge_model] if judge_model else []))
         if st.button(tr("resultados.start"), type="primary", key="rs_start", disabled=not models or not key_ready):
@@ -119,7 +118,7 @@ def launch_form() -> None:
 
 def judge_section() -> tuple[str | None, str]:
     st.markdown(f"**{tr('resultados.judge')}**")
-    on = st.toggle(tr("resultados.judge_on"), key="rs_judge_on", help=field_help(EvalConfig, "judge_model"))
+    on = st.toggle(tr("resultados.judge_on"), key="rs_judge_on", help=help_for(EvalConfig, "judge_model"))
     if not on:
         return None, DEFAULT_RUBRIC
     judges = [m for m, row in MODELS.items() if row["kind"] in REMOTE_KINDS]
@@ -128,7 +127,7 @@ def judge_section() -> tuple[str | None, str]:
         return None, DEFAULT_RUBRIC
     judge = st.selectbox(tr("resultados.judge_model"), judges, key="rs_judge_model")
     rubric = st.text_area(tr("resultados.rubric"), DEFAULT_RUBRIC, height=260, key="rs_rubric",
-                          help=field_help(EvalConfig, "judge_rubric"))
+                          help=help_for(EvalConfig, "judge_rubric"))
     return judge, rubric
 
 

@@ -103,6 +103,7 @@ def test_saving_a_curated_dataset_and_a_preset(isolated_data: Path) -> None:
 def test_portuguese_and_a_bad_path_is_one_sentence(tmp_path: Path) -> None:
     at = _app("pt")
     assert at.title[0].value == "Curadoria dos dados" and not at.exception
+    assert at.toggle(key="dados_dedup").help.startswith("Descarta as linhas")  # field help in pt-BR too
     at.radio(key="dados_source__pt").set_value("path").run()
     at.text_input(key="dados_path").set_value(str(tmp_path / "nada.json")).run()
     assert [e.value for e in at.error] == [f"The file {tmp_path / 'nada.json'} does not exist."]

@@ -11,9 +11,11 @@ from typing import Any
 import streamlit as st
 
 from core.background import Task
+from core.config import field_help
 from core.errors import UserFacingError
 from core.store import Store
 from locales import DEFAULT_LANGUAGE, t
+from locales.ajuda import PT_HELP
 
 
 def lang() -> str:
@@ -80,3 +82,10 @@ def follow_task(task: Task, bar: Any, poll_s: float = 0.2) -> Any:
         bar.progress(task.fraction, text=task.message or "…")
     bar.empty()
     return task.outcome()
+
+
+def help_for(cls: type, name: str) -> str:
+    """A config field's widget help in the page's language (English lives with the field in core;
+    pt-BR in locales/ajuda.py)."""
+    english = field_help(cls, name)
+    return PT_HELP.get(f"{cls.__name__}.{name}", english) if lang() == "pt" else english

@@ -1,0 +1,145 @@
+"""Portuguese (pt-BR) help of the config fields that pages show as widget help.
+
+The English help lives with each field in core (``field(metadata={"help": ...})``: the CLI's --help
+and the docs read it there); this table holds its pt-BR twin under ``"<Class>.<field>"``.
+``ui.common.help_for(cls, name)`` picks one by the page's language. tests/test_locales.py checks that
+every helped field of the classes pages use has an entry here, with the same {placeholders}.
+"""
+from __future__ import annotations
+
+PT_HELP: dict[str, str] = {
+    # -- page 1: core.curation.CurationConfig --------------------------------------------------------
+    "CurationConfig.title_column": "Coluna do arquivo bruto com o título (a entrada do modelo).",
+    "CurationConfig.content_column": "Coluna do arquivo bruto com o conteúdo (a resposta esperada).",
+    "CurationConfig.cleaning": "Limpeza do texto. seed: a do notebook (strip, só letras, dígitos e espaços, minúsculas; "
+                               "um valor ausente vira o texto 'nan', como o pandas fazia); html: decodifica entidades "
+                               "HTML como &amp;; none: o texto como está.",
+    "CurationConfig.min_title_chars": "Mantém as linhas cujo título limpo tem pelo menos estes caracteres "
+                                      "(o notebook: mais de 40).",
+    "CurationConfig.max_title_chars": "Mantém as linhas cujo título limpo tem no máximo estes caracteres "
+                                      "(vazio: sem limite).",
+    "CurationConfig.min_content_chars": "Mantém as linhas cujo conteúdo limpo tem pelo menos estes caracteres "
+                                        "(o notebook: mais de 400).",
+    "CurationConfig.max_content_chars": "Mantém as linhas cujo conteúdo limpo tem no máximo estes caracteres "
+                                        "(vazio: sem limite).",
+    "CurationConfig.drop_empty": "Descarta as linhas com título ou conteúdo vazio depois da limpeza.",
+    "CurationConfig.dedup": "Descarta as linhas cujo par (título, conteúdo) repete uma linha anterior, mantendo a "
+                            "primeira.",
+    "CurationConfig.tokenizer": "Tokenizador do filtro de tokens: o200k_base (família gpt-4o), cl100k_base, smollm2 "
+                                "(o modelo embutido) ou hf:<id do modelo ou pasta>.",
+    "CurationConfig.min_tokens": "Mantém as linhas em que tokens(título) + tokens(conteúdo) é pelo menos isto "
+                                 "(o README do estudo: 257).",
+    "CurationConfig.max_tokens": "Mantém as linhas em que tokens(título) + tokens(conteúdo) é no máximo isto "
+                                 "(o notebook: menos de 257; vazio: sem limite).",
+    "CurationConfig.keywords": "Mantém as linhas em que estas palavras aparecem no título ou no conteúdo (trechos, "
+                               "sem diferenciar maiúsculas); vazio: mantém todas.",
+    "CurationConfig.keyword_mode": "all: todas as palavras precisam aparecer (o notebook); any: pelo menos uma "
+                                   "(o README do estudo).",
+    "CurationConfig.train_size": "Linhas no conjunto de treino (as primeiras mantidas).",
+    "CurationConfig.test_size": "Linhas no conjunto de teste (as que vêm logo depois do treino).",
+    "CurationConfig.shuffle_seed": "Vazio: treino e teste na ordem do arquivo (o notebook). Um número: embaralha as "
+                                   "linhas mantidas com esta semente antes de dividir.",
+    # -- page 2: core.format_stats.FormatView, core.formats.TemplateConfig ---------------------------
+    "FormatView.source": "Dataset curado: seed-study (a divisão do estudo, embutida), um nome[@vN] salvo na página 1 "
+                         "ou uma pasta escrita por `python -m core curate --out`.",
+    "FormatView.split": "Qual divisão formatar: train (o que é treinado) ou test (reservado).",
+    "FormatView.fmt": "O formato a validar, estimar e exportar.",
+    "FormatView.local_model": "Modelo local cujo tokenizador e template de chat são usados (smollm2 = o "
+                              "SmolLM2-135M-Instruct embutido, uma pasta ou um id do HF).",
+    "FormatView.openai_model": "Modelo da OpenAI para contagem de tokens, limites e preços.",
+    "FormatView.seq_len": "Comprimento de sequência do fine-tune local: exemplos maiores são truncados.",
+    "FormatView.template": "Prompt de sistema e templates de usuário/assistente.",
+    "TemplateConfig.system_prompt": "Mensagem de sistema antes de cada exemplo (vazio: nenhuma). OpenAI chat, ShareGPT "
+                                    "e o template de chat a recebem como turno de sistema; Alpaca a usa como "
+                                    "instrução; completion a coloca no início.",
+    "TemplateConfig.user_template": "A mensagem do usuário; {title} e {content} são trocados pelos campos da linha, "
+                                    "por exemplo 'Descreva o produto: {title}'.",
+    "TemplateConfig.assistant_template": "A resposta que o modelo aprende; precisa conter {content}, inserido "
+                                         "exatamente como foi curado.",
+    # -- page 3: core.train_config.TrainConfig ---------------------------------------------------------
+    "TrainConfig.backend": "Onde o fine-tune roda: 'local' (LoRA com transformers + peft nesta máquina) ou 'openai' "
+                           "(um job de fine-tuning hospedado).",
+    "TrainConfig.base_model": "O modelo a ajustar: 'smollm2' (o SmolLM2-135M-Instruct embutido), uma pasta de modelo "
+                              "local ou um id do Hugging Face (precisa da rede ou do cache).",
+    "TrainConfig.data": "Dados de treino: um dataset curado (o nome, nome@vN ou a pasta da página 1; seed-study vem "
+                        "embutido) ou um arquivo de treino exportado na página 2.",
+    "TrainConfig.format": "Como cada exemplo vira texto: chat-template (o template de chat do próprio modelo), "
+                          "openai-chat, alpaca, sharegpt ou completion (página 2).",
+    "TrainConfig.template": "Prompt de sistema e templates de usuário/assistente (core.formats.TemplateConfig) "
+                            "aplicados a um dataset curado; vazio = o do estudo (título -> conteúdo).",
+    "TrainConfig.preset": "O preset de onde estas configurações partiram (guardado para o registro).",
+    "TrainConfig.seed": "Semente aleatória da inicialização do LoRA e da ordem dos exemplos.",
+    "TrainConfig.lora_r": "Rank do LoRA: o tamanho da atualização de posto baixo; maior aprende mais e custa mais.",
+    "TrainConfig.lora_alpha": "Alpha do LoRA: a atualização é escalada por alpha / r.",
+    "TrainConfig.lora_dropout": "Dropout na entrada do LoRA durante o treino (0 é o mais rápido).",
+    "TrainConfig.target_modules": "Camadas que recebem atualização LoRA: as projeções de atenção (q, k, v, o) e/ou "
+                                  "as do MLP (gate, up, down).",
+    "TrainConfig.epochs": "Passadas pelos exemplos de treino (usado quando o máximo de passos é 0).",
+    "TrainConfig.max_steps": "Passos do otimizador; 0 = treina pelo número de épocas.",
+    "TrainConfig.learning_rate": "Taxa de aprendizado máxima do AdamW.",
+    "TrainConfig.lr_scheduler": "Como a taxa de aprendizado cai depois do aquecimento: linear, cosine ou constant.",
+    "TrainConfig.warmup_steps": "Passos em que a taxa de aprendizado sobe de 0 até o máximo.",
+    "TrainConfig.weight_decay": "Decaimento de pesos do AdamW nos pesos do LoRA.",
+    "TrainConfig.batch_size": "Exemplos por passada (por GPU).",
+    "TrainConfig.grad_accum": "Passadas acumuladas por passo do otimizador: tamanho do passo = lote x acumulação.",
+    "TrainConfig.max_seq_len": "Maior exemplo em tokens; os mais longos são cortados no fim. Nada é completado com "
+                               "padding até este tamanho: os lotes são empacotados sem padding.",
+    "TrainConfig.loss_on": "Onde a loss é calculada: 'answer' (só a resposta do assistente; o prompt é contexto) ou "
+                           "'all' (todos os tokens, como no notebook do estudo).",
+    "TrainConfig.max_train_examples": "Usa só os N primeiros exemplos de treino (0 = todos).",
+    "TrainConfig.eval_every": "Calcula a loss no conjunto de teste a cada N passos (0 = só no fim, e só quando os "
+                              "dados têm teste).",
+    "TrainConfig.eval_examples": "Exemplos de teste usados em cada avaliação (0 = o teste inteiro).",
+    "TrainConfig.save_every": "Salva um checkpoint (adaptador + otimizador) a cada N passos, para poder retomar o "
+                              "treino (0 = só ao cancelar).",
+    "TrainConfig.merge_adapter": "Salva também o modelo base com o adaptador mesclado (merged/), um modelo comum que "
+                                 "qualquer ferramenta carrega.",
+    "TrainConfig.device": "Onde treinar: auto escolhe CUDA, depois Apple MPS, depois a CPU.",
+    "TrainConfig.precision": "Formato numérico: auto = bf16 nas GPUs que suportam (fp16 nas outras) e nas CPUs com "
+                             "bf16 nativo (AVX512-BF16/AMX), fp32 nas outras CPUs.",
+    "TrainConfig.load_in_4bit": "Carrega o modelo base em 4 bits (QLoRA); precisa de GPU CUDA e bitsandbytes.",
+    "TrainConfig.multi_gpu": "Com várias GPUs CUDA, treina em todas (accelerate launch, um processo por GPU).",
+    "TrainConfig.hardware": "Linha da tabela de hardware (página 2) usada na estimativa de tempo e custo quando "
+                            "nenhum treino anterior deste modelo mediu a velocidade aqui.",
+    "TrainConfig.price_per_hour": "USD por hora desta máquina, para o custo real de um treino local (vazio = o preço "
+                                  "local do registro).",
+    "TrainConfig.grace_s": "Segundos que um treino cancelado tem para parar sozinho (e salvar um checkpoint) antes "
+                           "de seus processos serem encerrados.",
+    "TrainConfig.openai": "Configurações da OpenAI (modelo, hiperparâmetros, sufixo...: um OpenAITrainConfig como "
+                          "dicionário) quando o backend é 'openai'.",
+    # -- page 4: core.generate.GenerationSettings ------------------------------------------------------
+    "GenerationSettings.temperature": "Temperatura de amostragem: 0 é greedy (a mesma resposta sempre), mais alta "
+                                      "varia mais (0 a 2).",
+    "GenerationSettings.max_new_tokens": "O máximo de tokens que uma resposta pode ter (1 a 4096).",
+    "GenerationSettings.top_p": "Amostragem nucleus: mantém os tokens mais prováveis cujas probabilidades somam "
+                                "isto (0 a 1; só com temperatura acima de 0).",
+    "GenerationSettings.system_prompt": "Uma mensagem de sistema opcional antes da pergunta; use a mesma do "
+                                        "fine-tune.",
+    "GenerationSettings.user_template": "A mensagem do usuário, com {title} onde entra o prompt: o mesmo template dos "
+                                        "dados de treino, ou o fine-tune não reconhece a tarefa.",
+    "GenerationSettings.seed": "Semente da amostragem (temperatura acima de 0), para repetir uma resposta amostrada.",
+    # -- page 5: core.evaluate.EvalConfig --------------------------------------------------------------
+    "EvalConfig.models": "Ids do registro dos modelos a avaliar (modelos base e fine-tunes), por exemplo "
+                         "local:smollm2, openai:gpt-4o-mini-2024-07-18.",
+    "EvalConfig.data": "Dataset curado: uma pasta com train.jsonl/test.jsonl, o nome de uma curadoria salva (nome ou "
+                       "nome@v2) ou seed-study (a divisão do próprio estudo).",
+    "EvalConfig.split": "A divisão reservada para avaliar (test), ou train para checar memorização.",
+    "EvalConfig.limit": "Quantos exemplos (sorteados com a semente); vazio ou 0 para todos.",
+    "EvalConfig.seed": "Semente do sorteio dos exemplos (a mesma semente dá os mesmos exemplos).",
+    "EvalConfig.variants": "Variantes do prompt: outras formulações, pt-BR, um resumo de uma linha. A flexibilidade é "
+                           "a dispersão das notas entre elas.",
+    "EvalConfig.metrics": "Métricas por resposta: rougeL, chrf, bleu, semantic (MiniLM), length_ratio, repetition.",
+    "EvalConfig.main_metric": "A métrica que ordena a classificação, o gráfico de custo e os critérios.",
+    "EvalConfig.temperature": "Temperatura de amostragem; 0 (greedy) torna a avaliação repetível.",
+    "EvalConfig.max_new_tokens": "O máximo de tokens por resposta (as descrições do estudo têm ~150-250 tokens; menos "
+                                 "é mais rápido).",
+    "EvalConfig.top_p": "Amostragem nucleus (só com temperatura acima de 0).",
+    "EvalConfig.system_prompt": "Uma mensagem de sistema para todos os modelos (vazio: a do próprio modelo, se "
+                                "houver).",
+    "EvalConfig.batch_size": "Respostas geradas juntas (modelos locais) e gravadas de uma vez; uma interrupção perde "
+                             "no máximo um lote.",
+    "EvalConfig.judge_model": "Id do registro de um LLM juiz (qualquer modelo OpenAI ou compatível com OpenAI); vazio "
+                              "para nenhum juiz.",
+    "EvalConfig.judge_rubric": "O que o juiz lê: {title}, {reference} e {answer} são preenchidos; precisa terminar "
+                               "com uma linha 'SCORE: n' (1 a 5).",
+}
