@@ -142,6 +142,17 @@ def test_hardware_is_editable_and_checked(store) -> None:
         save_hardware(store, [{"name": "x", "tokens_per_s": 0}])
 
 
+
+def test_this_cpu_costs_the_same_in_estimates_and_in_the_registry(store) -> None:
+    from core.registry import DEFAULT_LOCAL_PRICE_PER_HOUR
+
+    cpu = {r["name"]: r for r in list_hardware(store)}["CPU 2 cores (this project)"]
+    assert cpu["usd_per_hour"] == DEFAULT_LOCAL_PRICE_PER_HOUR
+    rows = [{**r, "usd_per_hour": 0.5} if r["name"] == cpu["name"] else r for r in list_hardware(store)]
+    save_hardware(store, rows)  # a price the user set stays theirs, whatever later migrations do
+    assert {r["name"]: r for r in list_hardware(store)}[cpu["name"]]["usd_per_hour"] == 0.5
+
+
 # -- OpenAI estimates --------------------------------------------------------------------------
 def test_openai_estimate_of_the_seed_file(store, seed_rows) -> None:
     est = estimate_openai(store, "gpt-4o-mini-2024-07-18", SEED_FILE, seed_rows["test"], today=dt.date(2026, 11, 25))
@@ -234,4 +245,4 @@ def test_estimates_are_kept_and_linked_to_runs(store, seed_rows) -> None:
 def test_migrations_are_in_the_formats_range(store) -> None:
     names = [n for n in store.applied_migrations() if n.startswith("02")]
     assert names == ["0201_prices", "0202_seed_prices", "0203_hardware", "0204_estimates", "0205_calibrations",
-                     "0206_hardware_h100"]
+                     "0206_hardware_h100", "0207_cpu_price"]

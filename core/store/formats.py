@@ -100,6 +100,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         ('H100 80GB, SmolLM2-135M (measured)', 0.135, 23900, NULL,
          'core.calibrate on an H100 80GB HBM3: SmolLM2-135M, bf16, LoRA r=8 q/k/v/o, batch 8 x 512 tokens, 0.17 s/step (launch-bound)');
     """),
+    # One price for this CPU everywhere: the registry charged local answers and runs $0.10/hour while
+    # this row estimated their training at $0.00. A row the user already priced is left alone.
+    ("0207_cpu_price", """
+        UPDATE hardware SET usd_per_hour = 0.10,
+               source = source || '; $0.10/hour: a small 2-4 vCPU cloud VM, the registry''s default local price'
+        WHERE name = 'CPU 2 cores (this project)' AND usd_per_hour = 0.0;
+    """),
 ]
 
 PRICE_COLUMNS = ("model", "training", "input", "cached_input", "output", "as_of", "source", "retired", "shutdown_date")
