@@ -261,8 +261,12 @@ with st.expander(tr("treino.new_run"), expanded=not ACTIVE, icon=":material/add_
                 show_error(exc)
             else:
                 st.session_state[K + "run"] = run_id
-                st.toast(tr("treino.launched", run=run_id))
+                # said on the next run, which folds the form: a toast sent before st.rerun() can be
+                # gone before a busy browser draws the rerun (the journey test missed it under load)
+                st.session_state[K + "launched"] = run_id
                 st.rerun()  # fold the form and start the live timer
+if launched := st.session_state.pop(K + "launched", None):
+    st.success(tr("treino.launched", run=launched), icon=":material/rocket_launch:")
 
 
 # -- runs --------------------------------------------------------------------------------------------

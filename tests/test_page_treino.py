@@ -76,6 +76,9 @@ def test_launch_a_tiny_run_from_the_page_and_see_it_finish(isolated_results, tin
     assert time.time() - started < 60  # the page does not wait for the training
     assert not at.exception
     run_id = at.session_state["treino.run"]
+    assert [m.value for m in at.success] == [f"Run {run_id} started."]  # once, on the run that folds the form
+    at.run()
+    assert not at.success
     deadline = time.time() + 180
     while time.time() < deadline and "succeeded" not in _markdown(at):
         time.sleep(1.0)
