@@ -9,8 +9,8 @@ Why: work done inside a Streamlit script run dies with that run — a reload, a 
 in a daemon thread of the app process; a page only follows it (draws its progress, then uses its
 result), and any later run of any session that asks for the same key gets the same task, running or
 finished. The ``keep`` most recently asked finished tasks are kept (running ones are never dropped).
-A failed task keeps its exception like a result: asking again with the same key shows the same
-failure instead of redoing the work on every rerun; a different key (a changed file) starts afresh.
+A failed task is handed out once with its exception (the page shows it); the next ``start`` of that
+key tries again — the failure may have been passing (a database locked by another process).
 """
 from __future__ import annotations
 
@@ -68,10 +68,11 @@ class Tasks:
         self._lock = threading.Lock()
 
     def start(self, key: Hashable, work: Callable[[Progress], Any]) -> Task:
-        """The task for ``key``: the one already running or finished, else ``work`` started now."""
+        """The task for ``key``: the one running or finished well, else ``work`` started now (also
+        after a failure, which the previous start handed out)."""
         with self._lock:
             task = self._tasks.get(key)
-            if task is not None:
+            if task is not None and not (task.done and task.error is not None):
                 self._tasks.move_to_end(key)
                 return task
             task = Task(key)
