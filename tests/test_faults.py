@@ -447,11 +447,11 @@ def test_evaluation_when_the_api_keeps_failing(keyed_fake: FakeOpenAI, store: St
 
     ensure_default_models(store)
     if fault == "timeout":  # real slow answers; only the client's 60 s limit is made 0.3 s for the test
-        import core.generate
+        import core.generate_remote
         from core.openai_client import make_client
 
         keyed_fake.delay("/chat/completions", 3.0, times=1000)
-        monkeypatch.setattr(core.generate, "_client", lambda model, max_retries, api_key=None: make_client(
+        monkeypatch.setattr(core.generate_remote, "_client", lambda model, max_retries, api_key=None: make_client(
             api_key=api_key, max_retries=max_retries, timeout=0.3))
     else:
         keyed_fake.fail("POST", "/chat/completions", int(fault), times=1000,
