@@ -4,7 +4,7 @@ A run is a subprocess, ``python -m core.train RUN_DIR`` (argument list, no shell
 process group), that talks to the app only through its folder resultados/runs/<run_id>/
 (core/backends/base.py). The app, the only database writer, ingests the folder's events from the
 last byte offset on every poll; a run whose process is gone without a final status is marked
-``lost`` with its last heartbeat. So a run survives a page reload, a second tab and an app
+``lost`` with its last heartbeat. What a run trains on, and its estimate, come from core/run_data.py. So a run survives a page reload, a second tab and an app
 restart: the next poll finds it again.
 
     config = TrainConfig.from_preset("cpu-demo", data="seed-study")
@@ -31,7 +31,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +38,13 @@ from core.backends.base import CANCEL_FILE, CONFIG_FILE, EVENTS_FILE, HEARTBEAT_
 from core.config import mask_secrets
 from core.errors import UserFacingError
 from core.paths import PROJECT_ROOT, runs_dir
+from core.run_data import DataChoice, TrainingDataError, check_data, estimate_run, resolve_data  # noqa: F401 - re-exported
+from core.run_data import cuda_devices as _cuda_devices
 from core.store import Store
 from core.store import runs as db
 from core.train_config import LOCAL_PRESETS, PRESETS, TrainConfig  # noqa: F401 - re-exported
 
 ACTIVE_POLL_S = 2.0
-ESTIMATE_SAMPLE = 400         # examples tokenized for a local estimate
 _CHILDREN: dict[str, subprocess.Popen] = {}   # runs started by this process (so they are reaped)
 _CHILDREN_LOCK = threading.Lock()
 
@@ -61,159 +61,12 @@ class LaunchError(UserFacingError):
     """The training process could not be started."""
 
 
-class TrainingDataError(UserFacingError):
-    """The training data cannot be read (binary, not UTF-8, not JSON lines, no examples)."""
-
-
-@dataclass
-class DataChoice:
-    """What a run trains on, resolved by the app (the subprocess has no database)."""
-
-    path: Path                    # curated folder or training file
-    kind: str                     # curated | file
-    curated_name: str | None
-    curated_version: int | None
-    format: str
-
-
-# -- data and estimates ----------------------------------------------------------------------------
-def resolve_data(store: Store | None, config: TrainConfig) -> DataChoice:
-    """The curated dataset (name, name@vN, folder) or exported training file of ``config.data``."""
-    from core.curated import CuratedNotFoundError, read_manifest, resolve_source
-
-    path = Path(config.data).expanduser()
-    if path.is_file():
-        manifest = {}
-        with contextlib.suppress(ImportError):
-            from core.formats import read_export_manifest
-
-            manifest = read_export_manifest(path)
-        name, version = _name_version(str(manifest.get("source") or "")) if manifest.get("source") else (None, None)
-        return DataChoice(path.resolve(), "file", name, version, config.format)
-    try:
-        folder = resolve_source(config.data, store)
-    except CuratedNotFoundError:
-        raise CuratedNotFoundError(
-            f"{config.data!r} is neither a training file nor a curated dataset: give a JSONL file from page 2, "
-            "a folder with train.jsonl, or the name of a saved curation (or seed-study).") from None
-    name, version = _name_version(config.data)
-    manifest = read_manifest(folder)
-    if store is not None and version is None and not Path(config.data).expanduser().is_dir():
-        with contextlib.suppress(Exception):
-            from core.store.curation import find_curated
-
-            found = find_curated(store, name)
-            version = int(found["version"]) if found else None
-    name = str(manifest.get("name") or name)
-    version = version if version is not None else manifest.get("version")
-    return DataChoice(folder.resolve(), "curated", name, version, config.format)
-
-
-def check_data(data: DataChoice) -> None:
-    """Unreadable data is one sentence before anything exists (no run row, folder or process): one
-    streaming pass in bounded memory, so a binary or 2 GB file is refused without being loaded."""
-    from core.jsonl import check_records
-
-    check_records(data.path if data.kind == "file" else data.path / "train.jsonl", TrainingDataError)
-
-
-def _name_version(text: str) -> tuple[str, int | None]:
-    match = re.fullmatch(r"(.+?)@v(\d+)", text)
-    if match:
-        return match.group(1), int(match.group(2))
-    return (Path(text).name if os.sep in text else text), None
-
-
-def estimate_run(store: Store, config: TrainConfig, data: DataChoice | None = None) -> Any:
-    """The teammate's core.costs estimate for this run (an ``Estimate``), or None when it cannot be
-    made (no throughput known, OpenAI data in a local format, ...): the run then records no estimate."""
-    try:
-        from core import costs
-    except ImportError:
-        return None
-    data = data or resolve_data(store, config)
-    try:
-        if config.backend == "openai":
-            openai = config.openai or {}
-            epochs = openai.get("n_epochs")
-            return costs.estimate_openai(store, str(openai.get("model") or config.base_model), data.path,
-                                         epochs=epochs if isinstance(epochs, int) else None)
-        rows = _estimate_rows(config, data)
-        if not rows:
-            return None
-        # Tokens are counted on at most ESTIMATE_SAMPLE examples, once; the estimate is then scaled
-        # to the examples the run will really go through (max steps x step size, or epochs x data).
-        total = len(rows)
-        sample = rows[:ESTIMATE_SAMPLE]
-        examples = (config.max_steps * config.batch_size * config.grad_accum if config.max_steps
-                    else config.epochs * total)
-        rate = db.throughput_history(store, config.base_model)
-        # batch_size=1: our batches carry no padding, so the tokens processed are the real ones
-        kwargs = dict(epochs=1, seq_len=config.max_seq_len, batch_size=1, usd_per_hour=config.price_per_hour)
-        try:
-            estimate = costs.estimate_local(store, config.base_model, sample, config.format, tokens_per_s=rate,
-                                            hardware=None if rate else config.hardware or None, **kwargs)
-        except costs.NoThroughputError:
-            # nothing measured yet: the hardware table's row for a machine like this one
-            fallback = _default_hardware(store)
-            if fallback is None:
-                return None
-            estimate = costs.estimate_local(store, config.base_model, sample, config.format, hardware=fallback,
-                                            **kwargs)
-        return _scaled(estimate, examples / len(sample), config)
-    except (UserFacingError, OSError, ValueError):
-        return None
-
-
-def _scaled(estimate: Any, factor: float, config: TrainConfig) -> Any:
-    estimate.billable_tokens = int(round(estimate.billable_tokens * factor))
-    estimate.epochs = max(1, int(round(config.epochs))) if not config.max_steps else 1
-    for name in ("time_s", "train_cost_usd", "total_cost_usd"):
-        value = getattr(estimate, name)
-        if value is not None:
-            setattr(estimate, name, value * factor)
-    if abs(factor - 1) > 1e-9:
-        estimate.notes.append(f"Counted on {estimate.n_examples} examples and scaled by {factor:.2f} to the "
-                              "examples this run goes through.")
-    return estimate
-
-
-def _default_hardware(store: Store) -> str | None:
-    from core.costs import list_hardware
-
-    rows = [r["name"] for r in list_hardware(store)]
-    wanted = "gpu" if _cuda_devices() else "cpu"
-    return next((name for name in rows if wanted in name.lower()), None)
-
-
-def _estimate_rows(config: TrainConfig, data: DataChoice) -> list[dict[str, Any]]:
-    if data.kind == "curated":
-        from core.curated import read_split
-
-        rows = read_split(data.path, "train")
-    else:
-        from core.costs import read_jsonl
-
-        rows = read_jsonl(data.path)
-    return rows[: config.max_train_examples] if config.max_train_examples else rows
-
 
 # -- launching -------------------------------------------------------------------------------------
 def new_run_id(config: TrainConfig) -> str:
     model = config.base_model if config.backend == "local" else str((config.openai or {}).get("model") or config.base_model)
     slug = re.sub(r"[^a-z0-9]+", "-", Path(model).name.lower()).strip("-")[:24] or "model"
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}-{_secrets.token_hex(2)}"
-
-
-def _cuda_devices() -> int:
-    if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "":
-        return 0
-    try:
-        import torch
-
-        return torch.cuda.device_count() if torch.cuda.is_available() else 0
-    except ImportError:
-        return 0
 
 
 def train_command(run_dir: Path, config: TrainConfig, resume: bool = False) -> list[str]:

@@ -1,0 +1,174 @@
+"""What a training run trains on, and what it will cost, resolved by the app before a launch.
+
+    data = resolve_data(store, config)     # a curated dataset (name, name@vN, folder) or an exported file
+    check_data(data)                       # unreadable data is one sentence before anything exists
+    estimate = estimate_run(store, config, data)   # core.costs' Estimate, or None when none can be made
+
+The training subprocess has no database: core/jobs.py resolves the data here and writes the result
+into the run's config. Estimates count tokens on at most ESTIMATE_SAMPLE examples and scale to the
+examples the run will go through; the throughput is this model's measured history, else the
+hardware table.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import UserFacingError
+from core.store import Store
+from core.store import runs as db
+from core.train_config import TrainConfig
+
+ESTIMATE_SAMPLE = 400         # examples tokenized for a local estimate
+
+
+class TrainingDataError(UserFacingError):
+    """The training data cannot be read (binary, not UTF-8, not JSON lines, no examples)."""
+
+
+@dataclass
+class DataChoice:
+    """What a run trains on, resolved by the app (the subprocess has no database)."""
+
+    path: Path                    # curated folder or training file
+    kind: str                     # curated | file
+    curated_name: str | None
+    curated_version: int | None
+    format: str
+
+
+def cuda_devices() -> int:
+    """CUDA devices this process can use (0 without torch, or with CUDA_VISIBLE_DEVICES empty)."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "":
+        return 0
+    try:
+        import torch
+
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except ImportError:
+        return 0
+
+
+def resolve_data(store: Store | None, config: TrainConfig) -> DataChoice:
+    """The curated dataset (name, name@vN, folder) or exported training file of ``config.data``."""
+    from core.curated import CuratedNotFoundError, read_manifest, resolve_source
+
+    path = Path(config.data).expanduser()
+    if path.is_file():
+        manifest = {}
+        with contextlib.suppress(ImportError):
+            from core.formats import read_export_manifest
+
+            manifest = read_export_manifest(path)
+        name, version = _name_version(str(manifest.get("source") or "")) if manifest.get("source") else (None, None)
+        return DataChoice(path.resolve(), "file", name, version, config.format)
+    try:
+        folder = resolve_source(config.data, store)
+    except CuratedNotFoundError:
+        raise CuratedNotFoundError(
+            f"{config.data!r} is neither a training file nor a curated dataset: give a JSONL file from page 2, "
+            "a folder with train.jsonl, or the name of a saved curation (or seed-study).") from None
+    name, version = _name_version(config.data)
+    manifest = read_manifest(folder)
+    if store is not None and version is None and not Path(config.data).expanduser().is_dir():
+        with contextlib.suppress(Exception):
+            from core.store.curation import find_curated
+
+            found = find_curated(store, name)
+            version = int(found["version"]) if found else None
+    name = str(manifest.get("name") or name)
+    version = version if version is not None else manifest.get("version")
+    return DataChoice(folder.resolve(), "curated", name, version, config.format)
+
+
+def check_data(data: DataChoice) -> None:
+    """Unreadable data is one sentence before anything exists (no run row, folder or process): one
+    streaming pass in bounded memory, so a binary or 2 GB file is refused without being loaded."""
+    from core.jsonl import check_records
+
+    check_records(data.path if data.kind == "file" else data.path / "train.jsonl", TrainingDataError)
+
+
+def _name_version(text: str) -> tuple[str, int | None]:
+    match = re.fullmatch(r"(.+?)@v(\d+)", text)
+    if match:
+        return match.group(1), int(match.group(2))
+    return (Path(text).name if os.sep in text else text), None
+
+
+def estimate_run(store: Store, config: TrainConfig, data: DataChoice | None = None) -> Any:
+    """The teammate's core.costs estimate for this run (an ``Estimate``), or None when it cannot be
+    made (no throughput known, OpenAI data in a local format, ...): the run then records no estimate."""
+    try:
+        from core import costs
+    except ImportError:
+        return None
+    data = data or resolve_data(store, config)
+    try:
+        if config.backend == "openai":
+            openai = config.openai or {}
+            epochs = openai.get("n_epochs")
+            return costs.estimate_openai(store, str(openai.get("model") or config.base_model), data.path,
+                                         epochs=epochs if isinstance(epochs, int) else None)
+        rows = _estimate_rows(config, data)
+        if not rows:
+            return None
+        # Tokens are counted on at most ESTIMATE_SAMPLE examples, once; the estimate is then scaled
+        # to the examples the run will really go through (max steps x step size, or epochs x data).
+        total = len(rows)
+        sample = rows[:ESTIMATE_SAMPLE]
+        examples = (config.max_steps * config.batch_size * config.grad_accum if config.max_steps
+                    else config.epochs * total)
+        rate = db.throughput_history(store, config.base_model)
+        # batch_size=1: our batches carry no padding, so the tokens processed are the real ones
+        kwargs = dict(epochs=1, seq_len=config.max_seq_len, batch_size=1, usd_per_hour=config.price_per_hour)
+        try:
+            estimate = costs.estimate_local(store, config.base_model, sample, config.format, tokens_per_s=rate,
+                                            hardware=None if rate else config.hardware or None, **kwargs)
+        except costs.NoThroughputError:
+            # nothing measured yet: the hardware table's row for a machine like this one
+            fallback = _default_hardware(store)
+            if fallback is None:
+                return None
+            estimate = costs.estimate_local(store, config.base_model, sample, config.format, hardware=fallback,
+                                            **kwargs)
+        return _scaled(estimate, examples / len(sample), config)
+    except (UserFacingError, OSError, ValueError):
+        return None
+
+
+def _scaled(estimate: Any, factor: float, config: TrainConfig) -> Any:
+    estimate.billable_tokens = int(round(estimate.billable_tokens * factor))
+    estimate.epochs = max(1, int(round(config.epochs))) if not config.max_steps else 1
+    for name in ("time_s", "train_cost_usd", "total_cost_usd"):
+        value = getattr(estimate, name)
+        if value is not None:
+            setattr(estimate, name, value * factor)
+    if abs(factor - 1) > 1e-9:
+        estimate.notes.append(f"Counted on {estimate.n_examples} examples and scaled by {factor:.2f} to the "
+                              "examples this run goes through.")
+    return estimate
+
+
+def _default_hardware(store: Store) -> str | None:
+    from core.costs import list_hardware
+
+    rows = [r["name"] for r in list_hardware(store)]
+    wanted = "gpu" if cuda_devices() else "cpu"
+    return next((name for name in rows if wanted in name.lower()), None)
+
+
+def _estimate_rows(config: TrainConfig, data: DataChoice) -> list[dict[str, Any]]:
+    if data.kind == "curated":
+        from core.curated import read_split
+
+        rows = read_split(data.path, "train")
+    else:
+        from core.costs import read_jsonl
+
+        rows = read_jsonl(data.path)
+    return rows[: config.max_train_examples] if config.max_train_examples else rows
