@@ -1,4 +1,5 @@
-"""Raw datasets: finding the format, checking the file, reading title/content, fingerprints, uploads.
+"""Raw datasets: reading title/content, and uploads (finding the format, checks, columns and
+fingerprints are in core/rawfiles.py, re-exported here).
 
 Formats: JSON lines (the trn.json shape), a JSON array, CSV and Parquet, each optionally
 gzipped (``.gz``). JSON arrays, CSV and Parquet are read by DuckDB's readers (read_json with
@@ -25,11 +26,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import os
 import re
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +39,30 @@ import numpy as np
 from core.cleaning import (
     CLEANING_MODES,
 )
-from core.errors import UserFacingError
 from core.paths import results_dir
+from core.rawfiles import (  # noqa: F401 - re-exported: callers read raw files through core.datasets
+    MAX_LINE_BYTES,
+    BinaryFileError,
+    ColumnNotFoundError,
+    DatasetError,
+    DatasetNotFoundError,
+    EmptyDatasetError,
+    EncodingError,
+    FileInfo,
+    NotJsonError,
+    UnsupportedFormatError,
+    check_columns,
+    check_path,
+    detect_format,
+    duck_error,
+    duck_source,
+    fingerprint,
+    head_bytes,
+    inspect_file,
+    is_gzip,
+    line_too_long,
+    list_columns,
+)
 from core.rowblocks import (
     KIND_MISSING,
     KIND_NULL,
@@ -63,57 +84,11 @@ if TYPE_CHECKING:  # imported where used: worker processes never need pyarrow
     import pyarrow as pa
 
 FORMATS = ("jsonl", "json", "csv", "parquet")
-HEAD_BYTES = 1 << 16
 BLOCK_BYTES = 4 << 20
 # Below this, worker processes gain nothing measurable (227 MB: 2.07 s in one process, 1.97 s with
 # two workers) and cost ~130 MB more; from ~500 MB they gain 20-30% (531 MB: 4.05 -> 3.34 s).
 PARALLEL_MIN_BYTES = 256 << 20
-MAX_LINE_BYTES = 256 << 20  # as read_json's maximum_object_size: a longer line is a damaged file
 Progress = Callable[[float, str], None]
-
-
-class DatasetError(UserFacingError):
-    """A raw dataset that cannot be read."""
-
-
-class DatasetNotFoundError(DatasetError):
-    """The path does not name an existing file."""
-
-
-class EmptyDatasetError(DatasetError):
-    """The file has no rows at all."""
-
-
-class NotJsonError(DatasetError):
-    """A file read as JSON that holds no JSON object at all."""
-
-
-class BinaryFileError(DatasetError):
-    """A binary file (NUL bytes, not text)."""
-
-
-class EncodingError(DatasetError):
-    """A text file that is not UTF-8."""
-
-
-class ColumnNotFoundError(DatasetError):
-    """The mapped title/content column is not in the file."""
-
-
-class UnsupportedFormatError(DatasetError):
-    """A file whose contents match none of the supported formats."""
-
-
-@dataclass
-class FileInfo:
-    """What a quick look at a raw file tells: format, compression, size, fingerprint."""
-
-    path: str
-    format: str
-    gzipped: bool
-    size_bytes: int
-    fingerprint: str
-    columns: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -154,172 +129,6 @@ class CleanRows:
     @property
     def n_rows(self) -> int:
         return self.report.rows
-
-
-# -- looking at a file ----------------------------------------------------------------------
-def fingerprint(path: str | Path) -> str:
-    """size + mtime + blake2b of the first and last MiB: cheap, and changes when the file does."""
-    p = Path(path)
-    stat = p.stat()
-    digest = hashlib.blake2b(digest_size=12)
-    digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
-    with p.open("rb") as handle:
-        digest.update(handle.read(1 << 20))
-        if stat.st_size > 2 << 20:
-            handle.seek(-(1 << 20), os.SEEK_END)
-            digest.update(handle.read())
-    return digest.hexdigest()
-
-
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
-
-
-def _head(path: Path, gzipped: bool, size: int = HEAD_BYTES) -> bytes:
-    if not gzipped:
-        with path.open("rb") as handle:
-            return handle.read(size)
-    try:
-        with gzip.open(path, "rb") as handle:
-            return handle.read(size)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DatasetError(f"{path.name} is not a readable gzip file ({exc}).") from None
-
-
-def _check_text(head: bytes, name: str) -> None:
-    """Binary files and other encodings get their own sentence; a stray NUL in a text file does not
-    make it binary (that line is just a bad line, as for the notebook)."""
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise EncodingError(f"{name} is UTF-16 text, not UTF-8: save it as UTF-8 and try again.")
-    bad_at = None
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut by the end of the sample
-            bad_at = exc.start
-    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
-    if b"\x00" in head and (bad_at is not None or (controls > 16 and controls * 100 > len(head))):
-        raise BinaryFileError(f"{name} is a binary file, not text: give JSON lines, a JSON array, CSV or Parquet.")
-    if bad_at is not None:
-        line = head[:bad_at].count(b"\n") + 1
-        raise EncodingError(
-            f"{name} is not UTF-8 text (line {line} has byte 0x{head[bad_at]:02x}): save it as UTF-8 and try again."
-        )
-
-
-def _line_too_long(name: str) -> DatasetError:
-    return DatasetError(f"{name} has a line longer than {MAX_LINE_BYTES >> 20} MB: the file is damaged "
-                        "(a download that never finished?) or is not JSON lines.")
-
-
-def check_path(path: str | Path) -> Path:
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise DatasetNotFoundError(f"The file {p} does not exist.")
-    if not p.is_file():
-        raise DatasetNotFoundError(f"{p} is not a file: give the path of a data file.")
-    return p
-
-
-def detect_format(path: str | Path) -> tuple[str, bool]:
-    """(format, gzipped) from the file's bytes and name; raises for empty, binary or non-UTF-8 files."""
-    p = check_path(path)
-    if p.stat().st_size == 0:
-        raise EmptyDatasetError(f"{p.name} is empty.")
-    with p.open("rb") as handle:
-        magic = handle.read(4)
-    if magic == b"PAR1":
-        return "parquet", False
-    gzipped = magic[:2] == b"\x1f\x8b"
-    head = _head(p, gzipped)
-    if not head.strip():
-        raise EmptyDatasetError(f"{p.name} has no data (only blank space).")
-    _check_text(head, p.name)
-    suffixes = [s.lower() for s in p.suffixes if s.lower() != ".gz"]
-    ext = suffixes[-1] if suffixes else ""
-    if ext in (".csv", ".tsv"):
-        return "csv", gzipped
-    if ext == ".parquet":
-        raise UnsupportedFormatError(f"{p.name} is named .parquet but is not a Parquet file.")
-    first = head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
-    if first == b"[":
-        return "json", gzipped
-    if first == b"{" or ext in (".json", ".jsonl", ".ndjson"):
-        return "jsonl", gzipped
-    raise UnsupportedFormatError(
-        f"{p.name} is neither JSON lines, a JSON array, CSV nor Parquet (it starts with {head[:20]!r})."
-    )
-
-
-def _duck_source(path: Path, fmt: str) -> str:
-    quoted = "'" + str(path).replace("'", "''") + "'"
-    if fmt == "parquet":
-        return f"read_parquet({quoted})"
-    if fmt == "csv":
-        return f"read_csv({quoted}, all_varchar=true)"
-    return f"read_json({quoted}, format='array', maximum_object_size=268435456)"
-
-
-def _duck_error(exc: Exception, path: Path, fmt: str) -> DatasetError:
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if "unicode" in first.lower() or "utf-8" in first.lower():
-        return EncodingError(f"{path.name} is not UTF-8 text: save it as UTF-8 and try again.")
-    kind = {"json": "a JSON array", "csv": "CSV", "parquet": "Parquet"}[fmt]
-    return NotJsonError(f"{path.name} could not be read as {kind} ({first[:160]}).") if fmt == "json" else \
-        DatasetError(f"{path.name} could not be read as {kind} ({first[:160]}).")
-
-
-def list_columns(path: str | Path) -> list[str]:
-    """Column names (for mapping title/content): keys of the first JSON objects, or the table's columns."""
-    p = check_path(path)
-    fmt, gzipped = detect_format(p)
-    if fmt == "jsonl":
-        head = _head(p, gzipped, 1 << 20)
-        if b"\n" not in head.rstrip(b"\r\n") and len(head) == 1 << 20:
-            head = _first_line(p, gzipped)  # one line longer than the sample: read it whole (bounded)
-        text = head.decode("utf-8", "replace")
-        seen: dict[str, None] = {}
-        for line in text.splitlines()[:200]:
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(row, dict):
-                seen.update(dict.fromkeys(row))
-        if not seen:
-            raise NotJsonError(f"{p.name} is not JSON lines: its first lines are not JSON objects.")
-        return list(seen)
-    import duckdb
-
-    try:
-        with duckdb.connect() as con:
-            return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_duck_source(p, fmt)}").fetchall()]
-    except duckdb.Error as exc:
-        raise _duck_error(exc, p, fmt) from None
-
-
-def _first_line(p: Path, gzipped: bool) -> bytes:
-    opener = gzip.open if gzipped else open
-    with opener(p, "rb") as handle:
-        line = handle.readline(MAX_LINE_BYTES + 1)
-    if len(line) > MAX_LINE_BYTES:
-        raise _line_too_long(p.name)
-    return line
-
-
-def inspect_file(path: str | Path) -> FileInfo:
-    p = check_path(path)
-    fmt, gzipped = detect_format(p)
-    return FileInfo(str(p), fmt, gzipped, p.stat().st_size, fingerprint(p), list_columns(p))
-
-
-def _check_columns(columns: list[str], plan: ReadPlan, name: str) -> None:
-    for role, column in (("title", plan.title_column), ("content", plan.content_column)):
-        if column not in columns:
-            raise ColumnNotFoundError(
-                f"The {role} column {column!r} is not in {name}; its columns are: {', '.join(columns) or 'none'}."
-            )
 
 
 def default_workers(size_bytes: int) -> int:
@@ -419,17 +228,17 @@ def _nulls_as_none(block: RowBlock, index: int) -> None:
 def _duckdb_blocks(p: Path, fmt: str, plan: ReadPlan) -> Iterator[RowBlock]:
     import duckdb
 
-    source = _duck_source(p, fmt)
+    source = duck_source(p, fmt)
     try:
         with duckdb.connect() as con:
             columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-            _check_columns(columns, plan, p.name)
+            check_columns(columns, plan, p.name)
             t, c = (f'"{x.replace(chr(34), chr(34) * 2)}"' for x in (plan.title_column, plan.content_column))
             reader = con.sql(f"SELECT CAST({t} AS VARCHAR) AS t, CAST({c} AS VARCHAR) AS c FROM {source}")
             for batch in reader.fetch_record_batch(100_000):
                 yield block_from_values(batch.column(0).to_pylist(), batch.column(1).to_pylist(), plan)
     except duckdb.Error as exc:
-        raise _duck_error(exc, p, fmt) from None
+        raise duck_error(exc, p, fmt) from None
 
 
 class BlockReader:
@@ -450,7 +259,7 @@ class BlockReader:
         self.info = LoadReport(str(self.path), self.format + (".gz" if self.gzipped else ""),
                                fingerprint(self.path), self.path.stat().st_size, 0)
         if self.format == "jsonl":
-            _check_columns(_jsonl_columns_or_all(self.path, self.gzipped, self.plan), self.plan, self.path.name)
+            check_columns(_jsonl_columns_or_all(self.path, self.gzipped, self.plan), self.plan, self.path.name)
         self.workers = default_workers(self.info.size_bytes) if workers is None else workers
         self.progress, self.on_start = progress, on_start
         self.other = [False, False]
@@ -467,14 +276,14 @@ class BlockReader:
                             marks.append(handle.fileobj.tell() if handle.fileobj else 0)
                             yield data, plan, after
                     except LineTooLongError:
-                        raise _line_too_long(p.name) from None
+                        raise line_too_long(p.name) from None
 
             return gz_tasks(), block_from_bytes
 
         def range_tasks() -> Iterator[tuple[str, int, int, ReadPlan, AfterBlock]]:
             for start, end in byte_ranges(p, BLOCK_BYTES):
                 if end - start > BLOCK_BYTES + MAX_LINE_BYTES:  # never read such a line into memory
-                    raise _line_too_long(p.name)
+                    raise line_too_long(p.name)
                 marks.append(end)
                 yield str(p), start, end, plan, after
 
@@ -548,7 +357,7 @@ def _jsonl_columns_or_all(p: Path, gzipped: bool, plan: ReadPlan) -> list[str]:
     if plan.title_column in columns and plan.content_column in columns:
         return columns
     # maybe the key appears later in the file: look further before failing
-    text = _head(p, gzipped, 8 << 20).decode("utf-8", "replace")
+    text = head_bytes(p, gzipped, 8 << 20).decode("utf-8", "replace")
     for column in (plan.title_column, plan.content_column):
         if column not in columns and f'"{column}"' in text:
             columns.append(column)
