@@ -114,25 +114,32 @@ def openai_prices_for(store: Store, model: str) -> Prices:
     return Prices(price.input, price.output)
 
 
+def _missing_defaults(store: Store) -> list[dict[str, Any]]:
+    """Registry rows of the default models that are not registered yet."""
+    have = {m["id"] for m in list_models(store, include_retired=True)}
+    wanted = [dict(id=BUNDLED_ID, kind="local-base", display_name="SmolLM2-135M-Instruct (bundled)",
+                   base_model="smollm2", **Prices(per_hour=local_price_per_hour()).columns())]
+    for model, price in sorted(openai_price_table(store).items()):  # retired models are kept, hidden from pickers
+        wanted.append(dict(id=f"openai:{model}", kind="openai", display_name=model, remote_model=model,
+                           retired=price["retired"], **Prices(price["input"], price["output"]).columns()))
+    return [row for row in wanted if row["id"] not in have]
+
+
 def ensure_default_models(store: Store) -> list[str]:
     """Register the bundled model and the OpenAI base models of the price table (idempotent:
     existing rows, with any price a user edited, are kept). Returns the ids added now.
 
-    One transaction, which holds the store's write lock: several sessions opening a page at once
-    each found a model missing and inserted it, and all but one failed on the duplicate key."""
-    added = []
+    Every page run calls this, so the usual case (nothing missing) is two reads and no write lock.
+    Adding happens in one transaction, looking again under the store's write lock: several sessions
+    opening a page at once each found a model missing and inserted it, and all but one failed on
+    the duplicate key."""
+    if not _missing_defaults(store):
+        return []
     with store.transaction():
-        if get_model(store, BUNDLED_ID) is None:
-            upsert_model(store, id=BUNDLED_ID, kind="local-base", display_name="SmolLM2-135M-Instruct (bundled)",
-                         base_model="smollm2", **Prices(per_hour=local_price_per_hour()).columns())
-            added.append(BUNDLED_ID)
-        for model, price in sorted(openai_price_table(store).items()):
-            model_id = f"openai:{model}"
-            if get_model(store, model_id) is None:  # retired (shut down) models are kept, hidden from pickers
-                upsert_model(store, id=model_id, kind="openai", display_name=model, remote_model=model,
-                             retired=price["retired"], **Prices(price["input"], price["output"]).columns())
-                added.append(model_id)
-    return added
+        missing = _missing_defaults(store)
+        for row in missing:
+            upsert_model(store, **row)
+    return [row["id"] for row in missing]
 
 
 def add_local_model(store: Store, spec: str, display_name: str | None = None,
