@@ -50,7 +50,7 @@ def main_metric(store: Store, eval_id: str, requested: str | None = None) -> str
 
 def variants_of(store: Store, eval_id: str) -> list[str]:
     answers = db.eval_answers_df(store, eval_id)
-    from core.evaluate import VARIANTS
+    from core.prompt_variants import VARIANTS
 
     found = list(dict.fromkeys(answers["variant"])) if len(answers) else []
     order = list(VARIANTS)  # the as-trained prompt first, then in the order they are defined

@@ -23,10 +23,11 @@ from core import results
 from core import results_charts as charts
 from core.datasets import safe_upload_name
 from core.errors import UserFacingError
-from core.evaluate import VARIANTS, EvalConfig, cancel_evaluation, evaluation_state, load_config, start_evaluation
+from core.evaluate import EvalConfig, cancel_evaluation, evaluation_state, load_config, start_evaluation
 from core.export import import_sheet, write_report
 from core.metrics import DEFAULT_METRICS, DEFAULT_RUBRIC
 from core.paths import results_dir, seed_dir
+from core.prompt_variants import VARIANTS
 from core.registry import BUNDLED_ID, REMOTE_KINDS, available_models
 from core.store.compare import delete_evaluation, eval_models, list_evaluations
 from core.store.curation import list_curated

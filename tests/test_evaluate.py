@@ -12,14 +12,13 @@ from fake_openai import fake_openai_fixture  # noqa: F401 - the fixture
 from core import evaluate
 from core.config import ConfigError
 from core.evaluate import (
-    VARIANTS,
     EvalConfig,
     evaluation_state,
-    first_sentence,
     run_evaluation,
     select_examples,
     start_evaluation,
 )
+from core.prompt_variants import VARIANTS, first_sentence, variant_reference
 from core.store import Store
 from core.store.compare import eval_examples, get_evaluation
 
@@ -80,8 +79,8 @@ def test_variants_are_data_with_their_reference() -> None:
         assert v.user_template is None or "{title}" in v.user_template
     text = "A history of Rome. It covers 500 years! More text follows here."
     assert first_sentence(text) == "A history of Rome."
-    assert evaluate.variant_reference(VARIANTS["summary"], text) == "A history of Rome."
-    assert evaluate.variant_reference(VARIANTS["pt-br"], text) == text
+    assert variant_reference(VARIANTS["summary"], text) == "A history of Rome."
+    assert variant_reference(VARIANTS["pt-br"], text) == text
     assert len(first_sentence("word " * 100).split()) == 40
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from core.commands import open_store
 from core.config import field_help
-from core.evaluate import VARIANTS, EvalConfig, load_config, run_evaluation
+from core.evaluate import EvalConfig, load_config, run_evaluation
+from core.prompt_variants import VARIANTS
 
 
 def _csv(text: str | None) -> list[str]:

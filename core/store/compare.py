@@ -183,7 +183,7 @@ MIGRATIONS += [
         CREATE TABLE eval_answers (
             eval_id VARCHAR NOT NULL,
             model_id VARCHAR NOT NULL,
-            variant VARCHAR NOT NULL,        -- prompt variant (core/evaluate.py VARIANTS)
+            variant VARCHAR NOT NULL,        -- prompt variant (core/prompt_variants.py VARIANTS)
             idx INTEGER NOT NULL,
             prompt VARCHAR,
             reference VARCHAR,               -- the reference this variant is scored against
