@@ -35,6 +35,7 @@ class Task:
     result: Any = None
     error: BaseException | None = None
     ended_at: float | None = None
+    state: Any = None  # what the work fills as it goes, for followers to read (core.live_answers' batch)
     finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
@@ -67,15 +68,15 @@ class Tasks:
         self._tasks: OrderedDict[Hashable, Task] = OrderedDict()
         self._lock = threading.Lock()
 
-    def start(self, key: Hashable, work: Callable[[Progress], Any]) -> Task:
+    def start(self, key: Hashable, work: Callable[[Progress], Any], state: Any = None) -> Task:
         """The task for ``key``: the one running or finished well, else ``work`` started now (also
-        after a failure, which the previous start handed out)."""
+        after a failure, which the previous start handed out), with ``state`` attached."""
         with self._lock:
             task = self._tasks.get(key)
             if task is not None and not (task.done and task.error is not None):
                 self._tasks.move_to_end(key)
                 return task
-            task = Task(key)
+            task = Task(key, state=state)
             self._tasks[key] = task
             self._trim()
         threading.Thread(target=self._run, args=(task, work), daemon=True,

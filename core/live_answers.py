@@ -19,15 +19,15 @@ import copy
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.background import Tasks
 from core.generate import Answer, GenerationSettings, record_answer, stream_many
 from core.registry import get_registered
 from core.store import Store
 
-KEEP = 64  # batches remembered (finished ones are dropped first, oldest first)
+KEEP = 64  # batches remembered (finished ones are dropped first, oldest first; running ones never)
 
 
 @dataclass
@@ -75,30 +75,17 @@ class LiveBatch:
         return self.finished.wait(timeout)
 
 
-_batches: OrderedDict[str, LiveBatch] = OrderedDict()
-_batches_lock = threading.Lock()
-
-
-def _remember(batch: LiveBatch) -> None:
-    with _batches_lock:
-        _batches[batch.batch_id] = batch
-        while len(_batches) > KEEP:
-            finished = next((key for key, b in _batches.items() if b.done), None)
-            if finished is None:
-                break  # never forget a batch that still runs
-            del _batches[finished]
+# One task per batch (core.background): the last KEEP kept, a running one never dropped.
+_batches = Tasks(keep=KEEP, name="answers")
 
 
 def get_batch(batch_id: str | None) -> LiveBatch | None:
-    if not batch_id:
-        return None
-    with _batches_lock:
-        return _batches.get(batch_id)
+    task = _batches.get(batch_id) if batch_id else None
+    return task.state if task else None
 
 
 def running_batches() -> list[str]:
-    with _batches_lock:
-        return [key for key, batch in _batches.items() if not batch.done]
+    return [str(key) for key in _batches.running()]
 
 
 def start_batch(store: Store, jobs: list[tuple[str, GenerationSettings]], prompt: str, *, source: str,
@@ -110,8 +97,7 @@ def start_batch(store: Store, jobs: list[tuple[str, GenerationSettings]], prompt
     meta = dict(meta or {})
     batch = LiveBatch(uuid.uuid4().hex[:12], prompt, source, meta,
                       [LiveColumn(model_id, settings) for model_id, settings in jobs])
-    _remember(batch)
-    threading.Thread(target=_run, args=(store, batch, api_key), daemon=True, name=f"answers-{batch.batch_id}").start()
+    _batches.start(batch.batch_id, lambda progress: _run(store, batch, api_key), state=batch)
     return batch.batch_id
 
 

@@ -49,10 +49,11 @@ class Bar(StoppingBar):
 
 def test_one_key_one_piece_of_work_seen_by_every_caller() -> None:
     tasks, work = Tasks(), Gate()
-    first = tasks.start("file", work)
+    shared = {"rows": 0}
+    first = tasks.start("file", work, state=shared)
     assert work.reported.wait(10)
-    second = tasks.start("file", work)
-    assert second is first and not first.done
+    second = tasks.start("file", work, state={"rows": 1})
+    assert second is first and not first.done and second.state is shared
     assert (first.fraction, first.message) == (0.5, "half way")
     assert tasks.running() == ["file"]
     work.release.set()
