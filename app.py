@@ -17,14 +17,16 @@ import streamlit as st
 
 from core.jobs import start_supervisor
 from locales import LANGUAGES
-from ui.common import get_store, lang, tr
+from ui.common import get_store, lang, remember_language, tr
 
 st.set_page_config(page_title="Fine-tuning dashboard", page_icon=":material/tune:", layout="wide")
 
 with st.sidebar:
-    lang()  # initialise before the widget reads it
-    codes = list(LANGUAGES)
-    st.selectbox(tr("app.language"), codes, format_func=LANGUAGES.get, key="lang")
+    language = lang()  # decided before the widget reads it: ?lang=, the stored choice, the browser, English
+    if st.query_params.get("lang") != language:
+        st.query_params["lang"] = language  # a reload keeps it (page links drop the URL's parameters)
+    st.selectbox(tr("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
+                 on_change=lambda: remember_language(st.session_state["lang"]))
     store = get_store()
     start_supervisor(store)  # training runs are found again (or marked lost) as soon as the app starts
     size = os.path.getsize(store.path) if os.path.exists(store.path) else 0

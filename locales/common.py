@@ -12,4 +12,7 @@ TEXT = {
     "nav.playground": ("4 Playground", "4 Playground"),
     "nav.resultados": ("5 Results", "5 Resultados"),
     "common.error": ("{message}", "{message}"),
+    "common.na": ("n/a", "n/d"),
+    "common.bundled": ("bundled", "incluído"),
+    "common.model_step": ("{name} (step {step})", "{name} (passo {step})"),
 }

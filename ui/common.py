@@ -5,6 +5,7 @@ per app process (``st.cache_resource``) because DuckDB allows one writer per fil
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -14,14 +15,72 @@ from core.background import Task
 from core.config import field_help
 from core.errors import UserFacingError
 from core.store import Store
-from locales import DEFAULT_LANGUAGE, t
+from locales import LANGUAGES, choose_language, t
 from locales.ajuda import PT_HELP
+
+LANGUAGE_SETTING = "ui.language"   # the settings-table key of the sidebar's choice (survives new tabs)
+_DRAWN = "_lang_drawn"             # the language the widgets were last drawn in
 
 
 def lang() -> str:
-    if "lang" not in st.session_state:
-        st.session_state["lang"] = DEFAULT_LANGUAGE
-    return str(st.session_state["lang"])
+    """The session's language: chosen once per session (``locales.choose_language``: ?lang=, the
+    stored choice, the browser's locale, English), then the sidebar's ``lang`` widget. The first
+    call of a run after a switch keeps every choice widget's value (see ``_keep_choices``)."""
+    state = st.session_state
+    if state.get("lang") not in LANGUAGES:
+        state["lang"] = choose_language(st.query_params.get("lang"), _stored_language(), _browser_locale())
+    current = str(state["lang"])
+    drawn = state.get(_DRAWN)
+    if drawn != current:
+        if drawn is not None:
+            _keep_choices()
+        state[_DRAWN] = current
+    return current
+
+
+def _stored_language() -> str | None:
+    from core.store.base import get_setting
+
+    try:
+        return get_setting(_store(), LANGUAGE_SETTING)
+    except Exception:  # no database yet (or locked): the next source decides
+        return None
+
+
+def _browser_locale() -> str | None:
+    try:
+        return st.context.locale
+    except Exception:  # outside a browser session (bare script run)
+        return None
+
+
+def remember_language(language: str) -> None:
+    """The sidebar's choice, kept for reloads (the URL's ?lang=) and new tabs (the database)."""
+    from core.store.base import set_setting
+
+    st.query_params["lang"] = language
+    with contextlib.suppress(Exception):  # a locked database loses only new tabs' default, never the page
+        set_setting(_store(), LANGUAGE_SETTING, language)
+
+
+def _keep_choices() -> None:
+    """Widgets store keys and show labels through format_func; the browser, though, sends back the
+    label it showed. After a language switch that label (old language) matches no option of the
+    widget drawn in the new one: Streamlit would reset it (a radio drawn empty, an on_change callback
+    handed the label). Reading each value before the widgets are drawn again decodes it with the
+    previous run's labels; writing it back makes Streamlit send the browser the new label. Only
+    str and list-of-str values: buttons, uploads and data editors refuse writes and hold other types."""
+    state = st.session_state
+    for key in list(state.keys()):
+        name = str(key)
+        if name == "lang" or name.startswith(("_", "$$")):
+            continue
+        try:
+            value = state[key]
+        except Exception:  # a widget whose value cannot be read back: leave it alone
+            continue
+        if isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+            state[key] = value
 
 
 def tr(key: str, **values: Any) -> str:
