@@ -41,6 +41,8 @@ from core.train_config import (
 )
 from locales import t
 from ui.common import get_store, help_for, lang, show_error, tr
+from ui.core_text import throughput_source
+from ui.numbers import integer, num, usd
 
 K = "treino."
 store = get_store()
@@ -120,7 +122,8 @@ def local_panel() -> tuple[TrainConfig | None, dict[str, str]]:
                                  placeholder="HuggingFaceTB/SmolLM2-360M-Instruct").strip()
     data, fmt = data_section(openai=False)
     template_name = st.selectbox(tr("treino.template"), list(TEMPLATE_PRESETS), key=K + "template",
-                                 help=help_for(TrainConfig, "template"), disabled=data.endswith(".jsonl"))
+                                 format_func=labels("formatos.preset_"), help=help_for(TrainConfig, "template"),
+                                 disabled=data.endswith(".jsonl"))
     st.radio(tr("treino.preset"), list(LOCAL_PRESETS) + ["custom"], key=K + "preset", horizontal=True,
              format_func=labels("treino.preset_"), on_change=apply_preset, help=tr("treino.preset_help"))
     cols = st.columns(4)
@@ -224,9 +227,9 @@ def estimate_box(config: TrainConfig) -> Any:
         return None
     cols[0].metric(tr("treino.est_time"), _duration(estimate.time_s))
     cols[1].metric(tr("treino.est_cost"), _usd(estimate.total_cost_usd))
-    cols[2].metric(tr("treino.est_tokens"), f"{estimate.billable_tokens:,}")
-    cols[3].metric(tr("treino.est_rate"), f"{estimate.tokens_per_s:,.0f}" if estimate.tokens_per_s else "-")
-    st.caption(tr("treino.est_source", source=estimate.throughput_source or estimate.price_source or "-"))
+    cols[2].metric(tr("treino.est_tokens"), integer(estimate.billable_tokens))
+    cols[3].metric(tr("treino.est_rate"), integer(estimate.tokens_per_s) if estimate.tokens_per_s else "-")
+    st.caption(tr("treino.est_source", source=throughput_source(estimate.throughput_source or estimate.price_source)))
     return estimate
 
 
@@ -241,7 +244,7 @@ def _duration(seconds: float | None) -> str:
 def _usd(value: float | None) -> str:
     if value is None:
         return "-"
-    return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
+    return usd(value, 4 if value < 1 else 2)
 
 
 RUNS: dict[str, dict[str, Any]] = {r["id"]: r for r in db.list_runs(store, limit=200)}
@@ -365,8 +368,8 @@ def run_view(run: dict[str, Any]) -> None:
     step, total = run.get("step") or 0, run.get("total_steps")
     epoch = run.get("epoch") or 0.0
     if total:
-        st.progress(min(1.0, step / total), text=tr("treino.progress", step=step, total=total,
-                                                      epoch=f"{epoch:.2f}" if epoch >= 1 else f"{epoch:.3f}"))
+        st.progress(min(1.0, step / total), text=tr("treino.progress", step=integer(step), total=integer(total),
+                                                      epoch=num(epoch, 2 if epoch >= 1 else 3)))
     figures = live_figures(run)
     last_loss = run.get("final_loss")
     if last_loss is None:
@@ -377,20 +380,20 @@ def run_view(run: dict[str, Any]) -> None:
     cols = st.columns(6)
     cols[0].metric(tr("treino.elapsed"), _duration(figures["elapsed"]))
     cols[1].metric(tr("treino.eta"), _duration(figures["eta"]))
-    cols[2].metric(tr("treino.tokens_per_s"), f"{run['tokens_per_s']:,.0f}" if run.get("tokens_per_s") else "-")
-    cols[3].metric(tr("treino.trained_tokens"), f"{run['trained_tokens']:,}" if run.get("trained_tokens") else "-")
+    cols[2].metric(tr("treino.tokens_per_s"), integer(run["tokens_per_s"]) if run.get("tokens_per_s") else "-")
+    cols[3].metric(tr("treino.trained_tokens"), integer(run["trained_tokens"]) if run.get("trained_tokens") else "-")
     cols[4].metric(tr("treino.cost"), cost_text,
                    help=tr("treino.cost_help", estimate=_usd(run.get("estimated_cost_usd"))))
-    cols[5].metric(tr("treino.final_loss"), f"{last_loss:.4f}" if last_loss is not None else "-",
-                   help=tr("treino.best_loss", best=f"{run['best_loss']:.4f}" if run.get("best_loss") else "-"))
+    cols[5].metric(tr("treino.final_loss"), num(last_loss, 4) if last_loss is not None else "-",
+                   help=tr("treino.best_loss", best=num(run["best_loss"], 4) if run.get("best_loss") else "-"))
     details = [tr("treino.estimated", cost=_usd(run.get("estimated_cost_usd")),
                   time=_duration(run.get("estimated_wall_s")))]
     if run.get("device"):
         details.append(run["device"])
     if run.get("peak_rss_mb"):
-        details.append(tr("treino.peak_rss", rss=f"{run['peak_rss_mb']:,.0f}"))
+        details.append(tr("treino.peak_rss", rss=integer(run["peak_rss_mb"])))
     if run.get("peak_gpu_mb"):
-        details.append(tr("treino.peak_gpu", gpu=f"{run['peak_gpu_mb']:,.0f}"))
+        details.append(tr("treino.peak_gpu", gpu=integer(run["peak_gpu_mb"])))
     if run.get("output_model"):
         details.append(tr("treino.output", path=run["output_model"]))
     st.caption(" · ".join(details))
