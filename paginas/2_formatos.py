@@ -24,8 +24,6 @@ from core.costs import (
     Estimate,
     estimate_local,
     estimate_openai,
-    format_duration,
-    format_usd,
     list_hardware,
     list_prices,
     save_estimate,
@@ -53,13 +51,17 @@ from core.formats import (
 )
 from core.store.curation import list_curated
 from core.validate import validate_records
-from locales import t
+from locales import t, text_table
 from ui.common import get_store, help_for, lang, show_error, tr
+from ui.core_text import estimate_summary
+from ui.numbers import chart as localized
+from ui.numbers import duration, integer, num, usd
 
 store = get_store()
 st.title(tr("formatos.title"))
 st.caption(tr("formatos.intro"))
 LANG = lang()
+TEXT_KEYS = set(text_table())
 
 
 def labels(prefix: str) -> Any:
@@ -152,7 +154,7 @@ ecols[0].button(tr("formatos.prev"), key="formatos_prev", on_click=step_example,
 index = int(ecols[1].number_input(tr("formatos.example"), min_value=1, max_value=len(rows), key="formatos_example")) - 1
 ecols[2].button(tr("formatos.next"), key="formatos_next", on_click=step_example, args=(1, len(rows)),
                 width="stretch")
-ecols[3].caption(tr("formatos.example_of", n=index + 1, total=len(rows), title=rows[index]["title"]))
+ecols[3].caption(tr("formatos.example_of", n=integer(index + 1), total=integer(len(rows)), title=rows[index]["title"]))
 
 hcols = st.columns([6, 2], vertical_alignment="bottom")
 hcols[0].subheader(tr("formatos.side_by_side"))
@@ -168,8 +170,8 @@ for fmt, column in zip(FORMATS, st.columns(len(FORMATS))):
     with column:
         s = stats[fmt]
         st.markdown(f"**{tr('formatos.fmt_' + fmt)}**")
-        st.caption(tr("formatos.tokens_caption", tokens=s.counts[index], tokenizer=s.tokenizer, raw=s.raw_counts[index],
-                      overhead=s.counts[index] - s.raw_counts[index]))
+        st.caption(tr("formatos.tokens_caption", tokens=integer(s.counts[index]), tokenizer=s.tokenizer,
+                      raw=integer(s.raw_counts[index]), overhead=integer(s.counts[index] - s.raw_counts[index])))
         shown = texts[fmt].replace("\n", "↵\n") if marks else texts[fmt]
         st.code(shown, language=None, wrap_lines=True, height=360)
         st.caption(tr("formatos.note_" + fmt))
@@ -178,7 +180,7 @@ for fmt, column in zip(FORMATS, st.columns(len(FORMATS))):
 if not template.system_prompt:
     added = default_system_tokens(view.local_model)
     if added:
-        st.info(tr("formatos.default_system", tokens=added))
+        st.info(tr("formatos.default_system", tokens=integer(added)))
 
 st.radio(tr("formatos.format"), FORMATS, key="formatos_format", horizontal=True, format_func=labels("formatos.fmt_"),
          help=help_for(FormatView, "fmt"))
@@ -206,7 +208,7 @@ with tab_tokens:
     ])
     chart.update_layout(barmode="stack", height=300, margin={"t": 10, "b": 10}, yaxis_title=tr("formatos.chart_y"),
                         legend={"orientation": "h", "y": 1.1})
-    st.plotly_chart(chart, width="stretch", key="formatos_chart")
+    st.plotly_chart(localized(chart), width="stretch", key="formatos_chart")
     st.markdown(f"**{tr('formatos.context_title')}**")
     report = pd.DataFrame(context_report(stats, context_targets(view, [openai_model] if openai_model else [])))
     report["format"] = [tr("formatos.fmt_" + f) for f in report["format"]]
@@ -225,12 +227,15 @@ with tab_valid:
                               name=f"{view.source}:{view.split}")
     fmt_label = tr("formatos.fmt_" + view.fmt)
     if result.ok:
-        st.success(tr("formatos.validation_ok", fmt=fmt_label, n=result.n_examples, warnings=len(result.warnings)))
+        st.success(tr("formatos.validation_ok", fmt=fmt_label, n=integer(result.n_examples),
+                      warnings=integer(len(result.warnings))))
     else:
-        st.error(tr("formatos.validation_failed", fmt=fmt_label, errors=len(result.errors),
-                    warnings=len(result.warnings), n=result.n_examples))
+        st.error(tr("formatos.validation_failed", fmt=fmt_label, errors=integer(len(result.errors)),
+                    warnings=integer(len(result.warnings)), n=integer(result.n_examples)))
     if result.stats:
-        st.caption(" · ".join(f"{key}: {value:,}" if isinstance(value, int) else f"{key}: {value}"
+        st.caption(" · ".join(f"{tr('formatos.stat.' + key) if 'formatos.stat.' + key in TEXT_KEYS else key}: "
+                              + (integer(value) if isinstance(value, int) and not isinstance(value, bool)
+                                 else num(value, 1) if isinstance(value, float) else str(value))
                               for key, value in result.stats.items()))
     if result.problems:
         st.dataframe(pd.DataFrame(result.as_rows()[:1000]), hide_index=True, width="stretch")
@@ -243,18 +248,18 @@ with tab_valid:
 def show_estimate(est: Estimate) -> None:
     if est.kind == "openai":
         m = st.columns(5)
-        m[0].metric(tr("formatos.m_billable"), f"{est.billable_tokens:,}")
+        m[0].metric(tr("formatos.m_billable"), integer(est.billable_tokens))
         m[1].metric(tr("formatos.m_epochs"), est.epochs)
-        m[2].metric(tr("formatos.m_training"), format_usd(est.train_cost_usd))
-        m[3].metric(tr("formatos.m_inference"), format_usd(est.inference_cost_usd))
-        m[4].metric(tr("formatos.m_total"), format_usd(est.total_cost_usd))
+        m[2].metric(tr("formatos.m_training"), usd(est.train_cost_usd))
+        m[3].metric(tr("formatos.m_inference"), usd(est.inference_cost_usd))
+        m[4].metric(tr("formatos.m_total"), usd(est.total_cost_usd))
     else:
         m = st.columns(4)
-        m[0].metric(tr("formatos.m_tokens"), f"{est.billable_tokens:,}")
-        m[1].metric(tr("formatos.m_tps"), f"{est.tokens_per_s:,.0f}" if est.tokens_per_s else "—")
-        m[2].metric(tr("formatos.m_time"), format_duration(est.time_s) if est.time_s is not None else "—")
-        m[3].metric(tr("formatos.m_cost"), format_usd(est.total_cost_usd))
-    st.code(est.summary(), language=None, wrap_lines=True)
+        m[0].metric(tr("formatos.m_tokens"), integer(est.billable_tokens))
+        m[1].metric(tr("formatos.m_tps"), integer(est.tokens_per_s) if est.tokens_per_s else "—")
+        m[2].metric(tr("formatos.m_time"), duration(est.time_s) if est.time_s is not None else "—")
+        m[3].metric(tr("formatos.m_cost"), usd(est.total_cost_usd))
+    st.code(estimate_summary(est), language=None, wrap_lines=True)
     if st.button(tr("formatos.save_estimate"), key=f"formatos_save_estimate_{est.kind}"):
         st.success(tr("formatos.estimate_saved", id=save_estimate(store, est)))
 
@@ -271,12 +276,13 @@ def calibration_panel(config: CalibrationConfig) -> None:
             return
         if job.status == "running":
             st.progress(job.done_steps / max(job.total_steps, 1),
-                        text=tr("formatos.calibrating", model=config.model, done=job.done_steps, total=job.total_steps))
+                        text=tr("formatos.calibrating", model=config.model, done=integer(job.done_steps),
+                                total=integer(job.total_steps)))
         elif job.status == "failed":
             st.error(tr("formatos.calibration_failed", error=job.error))
         elif job.result is not None:
-            st.success(tr("formatos.calibration_done", tps=f"{job.result.tokens_per_s:,.1f}", device=job.result.device,
-                          step=f"{job.result.step_s:.2f}"))
+            st.success(tr("formatos.calibration_done", tps=num(job.result.tokens_per_s, 1), device=job.result.device,
+                          step=num(job.result.step_s, 2)))
             if not st.session_state.get(f"formatos_seen_{id(job)}"):
                 st.session_state[f"formatos_seen_{id(job)}"] = True
                 st.rerun(scope="app")  # the estimate above now has a throughput
@@ -359,8 +365,8 @@ with tab_export:
             done = export_training_file(rows, view.fmt, template, target, tokenizer_spec=view.local_model,
                                         source=source_name, split=view.split)
             st.session_state["formatos_exported"] = str(done.path)
-            st.success(tr("formatos.exported", path=f"`{done.path}`", n=done.manifest["examples"],
-                          tokens=f"{done.manifest['tokens']['total']:,}"))
+            st.success(tr("formatos.exported", path=f"`{done.path}`", n=integer(done.manifest["examples"]),
+                          tokens=integer(done.manifest["tokens"]["total"])))
         except UserFacingError as exc:
             show_error(exc)
     exported = st.session_state.get("formatos_exported")
