@@ -36,6 +36,11 @@ def number(value: float | int | None, lang: str, digits: int = 0, sign: bool = F
     return _localize(format(float(value), spec), lang)  # type: ignore[arg-type]
 
 
+def general(value: float | int | None, lang: str) -> str:
+    """As few digits as the value needs (Python's ``g``: 0.15, 2, 1e-06)."""
+    return t("common.na", lang) if _missing(value) else _localize(format(float(value), "g"), lang)  # type: ignore[arg-type]
+
+
 def integer(value: float | int | None, lang: str) -> str:
     return number(value, lang, 0)
 

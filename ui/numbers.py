@@ -17,6 +17,10 @@ def num(value: float | int | None, digits: int = 0, sign: bool = False) -> str:
     return numbers.number(value, lang(), digits, sign)
 
 
+def general(value: float | int | None) -> str:
+    return numbers.general(value, lang())
+
+
 def integer(value: float | int | None) -> str:
     return numbers.integer(value, lang())
 
