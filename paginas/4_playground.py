@@ -29,13 +29,16 @@ from core.store.compare import list_generations, list_votes
 from core.store.curation import list_curated
 from locales import t
 from ui.common import get_store, help_for, lang, openai_key_for, show_error, tr
+from ui.numbers import chart, general, integer, model_name, seconds, usd
 
 store = get_store()
 st.title(tr("playground.title"))
 st.caption(tr("playground.intro"))
 
 try:
-    MODELS: dict[str, dict[str, Any]] = {m["id"]: m for m in available_models(store)}
+    # display names as the registry stores them, "(bundled)" and "(step N)" in the page's language
+    MODELS: dict[str, dict[str, Any]] = {m["id"]: {**m, "display_name": model_name(m["display_name"])}
+                                         for m in available_models(store)}
 except UserFacingError as exc:
     show_error(exc)
     st.stop()
@@ -57,11 +60,11 @@ def price_text(model: dict[str, Any]) -> str:
     if model["kind"] in LOCAL_KINDS:
         if model["price_per_hour"] is None:
             return tr("playground.no_price")
-        return tr("playground.price_hour", price=f"{model['price_per_hour']:g}")
+        return tr("playground.price_hour", price=general(model["price_per_hour"]))
     if model["price_input_per_m"] is None and model["price_output_per_m"] is None:
         return tr("playground.no_price")
-    return tr("playground.price_tokens", pin=f"{model['price_input_per_m'] or 0:g}",
-              pout=f"{model['price_output_per_m'] or 0:g}")
+    return tr("playground.price_tokens", pin=general(model["price_input_per_m"] or 0),
+              pout=general(model["price_output_per_m"] or 0))
 
 
 # -- the prompt: typed, or a test example with its reference --------------------------------------
@@ -153,9 +156,9 @@ def draw_answer(answer: dict[str, Any], show_metrics: bool = True) -> None:
 def metrics_line(answer: dict[str, Any]) -> str:
     first = answer["latency_first_token_s"]
     cost = answer["cost_usd"]
-    return tr("playground.metrics_line", first="-" if first is None else f"{first:.2f} s",
-              total=f"{answer['total_s']:.2f} s", tin=answer["tokens_in"], tout=answer["tokens_out"],
-              cost=tr("playground.no_price") if cost is None else f"${cost:.6f}")
+    return tr("playground.metrics_line", first="-" if first is None else seconds(first),
+              total=seconds(answer["total_s"]), tin=integer(answer["tokens_in"]), tout=integer(answer["tokens_out"]),
+              cost=tr("playground.no_price") if cost is None else usd(cost, 6))
 
 
 def followed(name: str) -> LiveBatch | None:
@@ -295,7 +298,7 @@ def leaderboard_section() -> None:
     table = [{tr("playground.col_rank"): r["rank"], tr("playground.col_model"): name,
               tr("playground.col_rating"): round(r["rating"]),
               # A bootstrap of a handful of votes gives a falsely narrow interval: show none.
-              tr("playground.col_ci"): f"{r['ci_low']:.0f} – {r['ci_high']:.0f}" if r["games"] >= MIN_GAMES_FOR_CI else "—",
+              tr("playground.col_ci"): f"{integer(r['ci_low'])} – {integer(r['ci_high'])}" if r["games"] >= MIN_GAMES_FOR_CI else "—",
               tr("playground.col_games"): r["games"],
               tr("playground.col_wtl"): f"{r['wins']} / {r['ties']} / {r['losses']}"}
              for r, name in zip(board, names)]
@@ -309,7 +312,7 @@ def leaderboard_section() -> None:
                  "arrayminus": [r["rating"] - r["ci_low"] if ok else 0 for r, ok in zip(board, shown)]}))
     figure.update_layout(height=80 + 40 * len(board), margin={"l": 10, "r": 10, "t": 10, "b": 30},
                          yaxis={"autorange": "reversed"}, xaxis_title=tr("playground.col_rating"))
-    right.plotly_chart(figure, key="pg_leaderboard_chart", width="stretch")
+    right.plotly_chart(chart(figure), key="pg_leaderboard_chart", width="stretch")
 
 
 def arena(prompt: str, meta: dict[str, Any]) -> None:
