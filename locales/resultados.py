@@ -108,10 +108,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "resultados.pair_a": ("Model A", "Modelo A"),
     "resultados.pair_b": ("Model B", "Modelo B"),
     "resultados.pair_result": (
-        "A − B = {diff:+.4f} (95% CI {low:+.4f} to {high:+.4f}) on {n} examples; A better on {wins_a}, B on {wins_b}; "
-        "paired bootstrap p = {p_boot:.3f}, Wilcoxon p = {p_wil:.3f}.",
-        "A − B = {diff:+.4f} (IC 95% {low:+.4f} a {high:+.4f}) em {n} exemplos; A melhor em {wins_a}, B em {wins_b}; "
-        "bootstrap pareado p = {p_boot:.3f}, Wilcoxon p = {p_wil:.3f}."),
+        "A − B = {diff} (95% CI {low} to {high}) on {n} examples; A better on {wins_a}, B on {wins_b}; "
+        "paired bootstrap p = {p_boot}, Wilcoxon p = {p_wil}.",
+        "A − B = {diff} (IC 95% {low} a {high}) em {n} exemplos; A melhor em {wins_a}, B em {wins_b}; "
+        "bootstrap pareado p = {p_boot}, Wilcoxon p = {p_wil}."),
     "resultados.significant": ("The difference is significant (p < 0.05).", "A diferença é significativa (p < 0,05)."),
     "resultados.not_significant": ("No significant difference on these examples (p ≥ 0.05).",
                                    "Sem diferença significativa nestes exemplos (p ≥ 0,05)."),

@@ -33,6 +33,8 @@ from core.store.compare import delete_evaluation, eval_models, list_evaluations
 from core.store.curation import list_curated
 from locales import t, text_table
 from ui.common import get_store, help_for, lang, openai_key_for, show_error, tr
+from ui.core_text import metric_label
+from ui.numbers import chart, integer, model_name, num
 
 store = get_store()
 st.title(tr("resultados.title"))
@@ -47,7 +49,9 @@ def text(key: str) -> str:
 
 
 try:
-    MODELS: dict[str, dict[str, Any]] = {m["id"]: m for m in available_models(store)}
+    # display names as the registry stores them, "(bundled)" and "(step N)" in the page's language
+    MODELS: dict[str, dict[str, Any]] = {m["id"]: {**m, "display_name": model_name(m["display_name"])}
+                                         for m in available_models(store)}
 except UserFacingError as exc:
     show_error(exc)
     st.stop()
@@ -62,8 +66,17 @@ def variant_label_any(name: str) -> str:
     return variant_label(name) if name in VARIANTS else name
 
 
-def metric_label(name: str) -> str:
-    return results.METRIC_LABELS.get(name, name)
+def named(frame: Any) -> Any:
+    """A results table with its model names in the page's language (see MODELS)."""
+    if "display_name" in getattr(frame, "columns", ()):
+        frame = frame.assign(display_name=frame["display_name"].map(model_name))
+    return frame
+
+
+def model_column(column: str) -> str:
+    """per_example's columns: '<display name>' and '<display name> · <metric>'."""
+    name, dot, metric = str(column).partition(" · ")
+    return f"{model_name(name)}{dot}{metric}"
 
 
 # -- launching an evaluation ------------------------------------------------------------------------
@@ -81,14 +94,14 @@ def launch_form() -> None:
         sources = ["seed-study"] + [f"{c['name']}@v{c['version']}" for c in list_curated(store)]
         data = left.selectbox(tr("resultados.data"), sources, key="rs_data", help=help_for(EvalConfig, "data"))
         split = middle.selectbox(tr("resultados.split"), ["test", "train"], key="rs_split",
-                                 help=help_for(EvalConfig, "split"))
+                                 format_func=lambda s: t(f"formatos.split_{s}", LANG), help=help_for(EvalConfig, "split"))
         limit = right.number_input(tr("resultados.limit"), min_value=0, value=20, step=10, key="rs_limit",
                                    help=help_for(EvalConfig, "limit"))
         variants = st.multiselect(tr("resultados.variants"), list(VARIANTS), default=["default"], key="rs_variants",
                                   format_func=variant_label, help=help_for(EvalConfig, "variants"))
         with st.popover(tr("resultados.variant_notes")):
             for v in VARIANTS.values():
-                template = v.user_template or "(as trained)"
+                template = v.user_template or tr("variant.as_trained")
                 st.markdown(f"**{variant_label(v.name)}** — `{template}`  \n"
                             f"{v.note_pt if LANG == 'pt' else v.note_en}")
         c1, c2, c3, c4 = st.columns(4)
@@ -191,7 +204,7 @@ def finished_panel(state: dict[str, Any]) -> None:
         st.warning(message)
     else:
         extra = f" {values['message']}" if values["message"] and state["state"] == "succeeded" else ""
-        wall = f" · {state['wall_s']:.0f} s" if state.get("wall_s") else ""
+        wall = f" · {integer(state['wall_s'])} s" if state.get("wall_s") else ""
         st.caption(message + wall + extra)
     resumable = state["source"] == "eval" and state["state"] in ("cancelled", "interrupted", "failed")
     buttons = iter(st.columns([1, 1, 5] if resumable else [1, 6]))
@@ -228,11 +241,15 @@ def column_labels(frame: Any) -> dict[str, Any]:
 
 
 def leaderboard_tab(eval_id: str, variant: str) -> None:
-    board = results.leaderboard(store, eval_id, variant=variant)
+    board = named(results.leaderboard(store, eval_id, variant=variant))
     if board.empty:
         st.info(tr("resultados.chart.no_data"))
         return
-    st.plotly_chart(charts.leaderboard_figure(board, text), key="rs_fig_board")
+    figure = charts.leaderboard_figure(board, text)
+    if not board["main"].isna().all():  # the chart names its metric in English (core.results.METRIC_LABELS)
+        metric = metric_label(str(board["main_metric"].iloc[0]))
+        figure.update_layout(title=text("resultados.chart.leaderboard").format(metric=metric), xaxis_title=metric)
+    st.plotly_chart(chart(figure), key="rs_fig_board")
     shown = [c for c in ("rank", "display_name", "n", "errors", "main", "main_low", "main_high", "rougeL", "chrf",
                          "bleu", "semantic", "judge", "corpus_bleu", "corpus_chrf", "length_ratio", "repetition",
                          "latency_s", "tokens_out", "inference_cost_per_1k") if c in board.columns]
@@ -246,49 +263,55 @@ def leaderboard_tab(eval_id: str, variant: str) -> None:
         if a != b:
             r = results.compare_pair(store, eval_id, a, b, variant)
             if r.n:
-                st.write(tr("resultados.pair_result", diff=r.mean_diff, low=r.low, high=r.high, n=r.n,
-                            wins_a=r.wins_a, wins_b=r.wins_b, p_boot=r.p_bootstrap, p_wil=r.p_wilcoxon))
+                st.write(tr("resultados.pair_result", diff=num(r.mean_diff, 4, sign=True), low=num(r.low, 4, sign=True),
+                            high=num(r.high, 4, sign=True), n=integer(r.n), wins_a=integer(r.wins_a),
+                            wins_b=integer(r.wins_b), p_boot=num(r.p_bootstrap, 3), p_wil=num(r.p_wilcoxon, 3)))
                 (st.success if r.significant else st.info)(
                     tr("resultados.significant" if r.significant else "resultados.not_significant"))
 
 
 def costs_tab(eval_id: str) -> None:
-    points = results.cost_accuracy(store, eval_id)
+    points = named(results.cost_accuracy(store, eval_id))
     left, right = st.columns(2)
-    left.plotly_chart(charts.cost_accuracy_figure(points, text), key="rs_fig_cost")
-    right.plotly_chart(charts.cost_breakdown_figure(results.cost_breakdown(store, eval_id), text), key="rs_fig_parts")
+    figure = charts.cost_accuracy_figure(points, text)
+    if "main_metric" in points.columns and len(points):
+        figure.update_layout(yaxis_title=metric_label(str(points["main_metric"].iloc[0])))
+    left.plotly_chart(chart(figure), key="rs_fig_cost")
+    right.plotly_chart(chart(charts.cost_breakdown_figure(named(results.cost_breakdown(store, eval_id)), text)),
+                       key="rs_fig_parts")
     runs = results.runs_summary(store)
     st.markdown(f"**{tr('resultados.runs')}**")
     if runs.empty:
         st.info(tr("resultados.no_runs"))
         return
     left, right = st.columns(2)
-    left.plotly_chart(charts.training_figure(runs, text), key="rs_fig_training")
-    right.plotly_chart(charts.loss_figure(results.loss_curves(store), text), key="rs_fig_loss")
+    left.plotly_chart(chart(charts.training_figure(runs, text)), key="rs_fig_training")
+    right.plotly_chart(chart(charts.loss_figure(results.loss_curves(store), text)), key="rs_fig_loss")
     st.dataframe(runs, hide_index=True, key="rs_runs_table", column_config=column_labels(runs))
 
 
 def criteria_tab(eval_id: str) -> None:
-    crit = results.criteria(store, eval_id)
+    crit = named(results.criteria(store, eval_id))
     st.caption(tr("resultados.criteria_help"))
-    st.plotly_chart(charts.criteria_figure(crit, text), key="rs_fig_criteria")
+    st.plotly_chart(chart(charts.criteria_figure(crit, text)), key="rs_fig_criteria")
     if not crit.empty:
         st.markdown(f"**{tr('resultados.criteria_table')}**")
         raw = ["display_name", "main", "main_low", "main_high", "training_time_s", "tokens_per_s", "training_cost_usd",
                "inference_cost_per_1k", "flex_spread", "flex_mean"]
         st.dataframe(crit[raw], hide_index=True, key="rs_criteria_table", column_config=column_labels(crit[raw]))
-    flex = results.flexibility(store, eval_id)
-    st.plotly_chart(charts.flexibility_figure(flex, text, variant_label_any), key="rs_fig_flex")
+    flex = named(results.flexibility(store, eval_id))
+    st.plotly_chart(chart(charts.flexibility_figure(flex, text, variant_label_any)), key="rs_fig_flex")
 
 
 def examples_tab(eval_id: str, variant: str) -> None:
-    models = {m["model_id"]: m["display_name"] for m in eval_models(store, eval_id)}
+    models = {m["model_id"]: model_name(m["display_name"]) for m in eval_models(store, eval_id)}
     left, right = st.columns([2, 3])
     search = left.text_input(tr("resultados.search"), key="rs_search")
     shown = right.multiselect(tr("resultados.show_models"), list(models), default=list(models), key="rs_shown",
                               format_func=models.get)
     table = results.per_example(store, eval_id, variant, search=search, models=shown or None)
-    st.caption(tr("resultados.rows", n=len(table)))
+    table = table.rename(columns={c: model_column(c) for c in table.columns if c not in ("idx", "title", "reference")})
+    st.caption(tr("resultados.rows", n=integer(len(table))))
     columns = {"title": st.column_config.TextColumn(tr("resultados.col.title"), width="medium"),
                "reference": st.column_config.TextColumn(tr("resultados.col.reference"), width="large")}
     for c in table.columns:
@@ -329,7 +352,7 @@ def example_detail(table: Any, names: list[str]) -> None:
     cols[0].text(row["reference"])
     for col, name in zip(cols[1:], names):
         score = row.get(next((c for c in table.columns if c.startswith(f"{name} · ")), ""), None)
-        col.markdown(f"**{name}**" + (f" · {score:.3f}" if isinstance(score, float) and score == score else ""))
+        col.markdown(f"**{name}**" + (f" · {num(score, 3)}" if isinstance(score, float) and score == score else ""))
         col.text(row.get(name) or "")  # model text: never rendered as Markdown or HTML
 
 
