@@ -152,7 +152,7 @@ def criteria_figure(crit: pd.DataFrame, text: Text = _english) -> go.Figure:
         values = crit[name].astype(float)
         fig.add_trace(go.Bar(x=[short(n) for n in crit["display_name"]], y=values.fillna(0),
                              name=text(f"resultados.criteria.{name}"),
-                             text=["n/a" if math.isnan(v) else f"{v:.2f}" for v in values], textposition="outside"))
+                             text=[text("common.na") if math.isnan(v) else f"{v:.2f}" for v in values], textposition="outside"))
     fig.update_layout(**LAYOUT, barmode="group", title=text("resultados.chart.criteria"), yaxis_range=[0, 1.15],
                       yaxis_title=text("resultados.chart.relative"))
     return fig
