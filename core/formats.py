@@ -6,10 +6,15 @@ template such as ``"Describe the product: {title}"``, assistant template ``"{con
   openai-chat    ``{"messages": [{"role": "system"|"user"|"assistant", "content": ...}]}``
   alpaca         ``{"instruction", "input", "output"}``; rendered with Stanford Alpaca's prompt
   sharegpt       ``{"conversations": [{"from": "system"|"human"|"gpt", "value": ...}]}``
-  chat-template  ``{"text", "prompt"}``: the local model's own ``apply_chat_template`` output
-                 (``prompt`` is the part before the answer, for completion-only loss)
-  completion     ``{"prompt", "completion"}``: the seed study's first attempt ``"<title> ->"`` /
-                 ``" <content> STOPSTOP"``
+  chat-template  ``{"text"}``: the local model's own ``apply_chat_template`` output, ending at its
+                 end-of-sequence token; the only column, so TRL's SFTTrainer reads it as language
+                 modeling data. The manifest's ``response_template`` (e.g. ``"<|im_start|>assistant\n"``)
+                 marks where each answer starts, for completion-only loss.
+  completion     ``{"prompt", "completion"}`` in OpenAI's legacy convention: the prompt ends with a
+                 fixed separator (``COMPLETION_SEPARATOR``, unless the user template ends with its own,
+                 like the seed's ``"<title> ->"``) and the completion starts with a space, so the
+                 prompt/answer boundary is a token boundary (TRL tokenizes prompt + completion as one
+                 text and must find the same split the local trainer makes).
 
 The answer is the curated content exactly (the assistant template only wraps it). Token
 statistics per format use the tokenizer that will really read the text: tiktoken (o200k for
@@ -56,6 +61,12 @@ ALPACA_PROMPT_NO_INPUT = (
     "### Instruction:\n{instruction}\n\n### Response:\n"
 )
 SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt"}
+# OpenAI's legacy prompt/completion guide: "end each prompt with a fixed separator" such as this one,
+# "start each completion with a whitespace". With the bundled SmolLM2 tokenizer it is 4 tokens
+# (\n, \n, ###, \n\n) and " <word>" stays the word's usual token, so prompt + completion tokenizes
+# as prompt tokens + completion tokens (tests/test_trl_reads_exports.py); a bare "\n\n" before an
+# answer without the space does not (TRL then cuts the prompt's last token).
+COMPLETION_SEPARATOR = "\n\n###\n\n"
 
 
 class FormatError(UserFacingError):
@@ -164,6 +175,46 @@ def apply_chat_template(messages: list[dict[str, str]], tokenizer_spec: str, gen
         messages, tokenize=False, add_generation_prompt=generation_prompt))
 
 
+def chat_template_texts(messages: list[dict[str, str]], tokenizer: Any) -> tuple[str, str | None]:
+    """(text, prompt) of a conversation through ``tokenizer``'s chat template: the text ends at the
+    tokenizer's end-of-sequence token (SmolLM2's template adds a newline after its last
+    ``<|im_end|>``: a trainer that finds no EOS at the end appends one, as TRL does, and would learn
+    ``<|im_end|>\n<|im_end|>``); the prompt is the text before the answer, None when the template
+    renders the prompt alone differently."""
+    text = str(tokenizer.apply_chat_template(messages, tokenize=False))
+    eos = getattr(tokenizer, "eos_token", None)
+    if eos and text.rstrip().endswith(eos):
+        text = text.rstrip()
+    prompt = str(tokenizer.apply_chat_template(messages[:-1], tokenize=False, add_generation_prompt=True))
+    return text, (prompt if text.startswith(prompt) else None)
+
+
+def response_template(tokenizer: Any) -> str:
+    """What the chat template puts before an answer (SmolLM2: ``"<|im_start|>assistant\n"``): the
+    generation prompt, found as the difference of a probe rendered with and without it. The
+    training texts of the chat-template format are split there ('' when the template has none)."""
+    probe = [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}]
+    try:
+        bare = str(tokenizer.apply_chat_template(probe, tokenize=False))
+        primed = str(tokenizer.apply_chat_template(probe, tokenize=False, add_generation_prompt=True))
+    except Exception:  # noqa: BLE001 - a template that cannot render the probe has no usable marker
+        return ""
+    return primed[len(bare):] if primed.startswith(bare) else ""
+
+
+def split_chat_text(text: str, marker: str) -> tuple[str, str] | None:
+    """(prompt, answer) of a chat-template text at the last ``marker``, None when it is absent."""
+    cut = text.rfind(marker) if marker else -1
+    return (text[:cut + len(marker)], text[cut + len(marker):]) if cut >= 0 else None
+
+
+def _ends_with_own_separator(user_template: str) -> bool:
+    """The user template ends with literal text after its last field (``"{title} ->"``): that text
+    is the template's own separator, so the completion format adds none."""
+    parsed = list(string.Formatter().parse(user_template))
+    return bool(parsed) and parsed[-1][1] is None and bool(parsed[-1][0])
+
+
 def _record(row: dict[str, Any], fmt: str, template: TemplateConfig, tokenizer_spec: str | None) -> dict[str, Any]:
     system, user, assistant = template.fill(row)
     if fmt == "openai-chat":
@@ -178,13 +229,14 @@ def _record(row: dict[str, Any], fmt: str, template: TemplateConfig, tokenizer_s
         return {"conversations": [{"from": SHAREGPT_ROLES[m["role"]], "value": m["content"]}
                                   for m in _messages(system, user, assistant)]}
     if fmt == "chat-template":
-        spec = tokenizer_spec or DEFAULT_LOCAL_MODEL
-        text = apply_chat_template(_messages(system, user, assistant), spec)
-        prompt = apply_chat_template(_messages(system, user, None), spec, generation_prompt=True)
-        return {"text": text, "prompt": prompt if text.startswith(prompt) else ""}
+        text, _ = chat_template_texts(_messages(system, user, assistant), _tokenizer(tokenizer_spec or DEFAULT_LOCAL_MODEL))
+        return {"text": text}
     if fmt == "completion":
         prompt = f"{system}\n\n{user}" if system else user
-        return {"prompt": prompt, "completion": assistant}
+        if not _ends_with_own_separator(template.user_template):
+            prompt += COMPLETION_SEPARATOR
+        # a leading space: the answer's first word is the token it is everywhere else
+        return {"prompt": prompt, "completion": assistant if assistant[:1].isspace() else " " + assistant}
     raise FormatError(f"Unknown format {fmt!r}: choose one of {', '.join(FORMATS)}.")
 
 
@@ -245,8 +297,9 @@ def render_text(record_or_row: dict[str, Any], fmt: str, template: TemplateConfi
         raise FormatError(f"This record does not have the shape of the {fmt} format (missing {exc}).") from None
 
 
-def answer_of(record: dict[str, Any], fmt: str) -> str:
-    """The answer part of a record (what the loss is computed on)."""
+def answer_of(record: dict[str, Any], fmt: str, tokenizer_spec: str | None = None) -> str:
+    """The answer part of a record (what the loss is computed on); a chat-template text is split at
+    the response template of ``tokenizer_spec``'s chat template (default the bundled smollm2)."""
     if fmt == "openai-chat":
         return next((m["content"] for m in reversed(record["messages"]) if m.get("role") == "assistant"), "")
     if fmt == "alpaca":
@@ -254,7 +307,11 @@ def answer_of(record: dict[str, Any], fmt: str) -> str:
     if fmt == "sharegpt":
         return next((t["value"] for t in reversed(record["conversations"]) if t.get("from") == "gpt"), "")
     if fmt == "chat-template":
-        return str(record["text"])[len(record.get("prompt", "")):]
+        text, prompt = str(record["text"]), str(record.get("prompt") or "")
+        if prompt and text.startswith(prompt):  # exports written before the prompt column was dropped
+            return text[len(prompt):]
+        split = split_chat_text(text, response_template(_tokenizer(tokenizer_spec or DEFAULT_LOCAL_MODEL)))
+        return split[1] if split else text
     return str(record["completion"])
 
 
@@ -312,11 +369,20 @@ def export_training_file(rows: Sequence[dict[str, Any]], fmt: str, template: Tem
     stats = format_stats(rows, fmt, template, local, openai_encoding)
     manifest = {
         "file": out.name, "format": fmt, "source": source, "split": split, "template": template.to_dict(),
+        # How trainers of the field read the file: TRL's SFTTrainer takes "text" as language modeling
+        # data, "prompt" + "completion" as prompt-completion data, "messages" / "conversations" as chat.
+        "columns": sorted(records[0]),
         "tokenizer": stats.tokenizer, "local_model": local if fmt not in OPENAI_FORMATS else None,
         "examples": len(records), "tokens": {k: v for k, v in stats.as_row().items() if k not in ("format", "tokenizer")},
         "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body),
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+    if fmt == "chat-template":
+        # where each answer starts in "text" (completion-only loss; TRL's older
+        # DataCollatorForCompletionOnlyLM and Unsloth's train_on_responses_only take this string)
+        manifest["response_template"] = response_template(_tokenizer(local))
+    if fmt == "completion":
+        manifest["separator"] = "" if _ends_with_own_separator(template.user_template) else COMPLETION_SEPARATOR
     manifest_path = manifest_path_for(out)
     for target, data in ((out, body), (manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False).encode())):
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")

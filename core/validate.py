@@ -7,7 +7,8 @@ openai-chat (OpenAI cookbook "Data preparation and analysis for chat model fine-
   too_long (over the model's per-example limit: truncated in training), plus invalid_json,
   bad_weight and blank_line.
 alpaca / sharegpt / chat-template / completion: invalid_json, data_type, missing_field,
-  wrong_type, unknown_key, empty_answer, unrecognized_role (sharegpt), example_missing_assistant_message.
+  wrong_type, unknown_key, empty_answer, unrecognized_role (sharegpt), example_missing_assistant_message,
+  prompt_column (chat-template: an old export's 'prompt' column, which TRL misreads).
 
     report = validate_file("dados/seed/trn_gpt4_formatted.jsonl", "openai-chat")
     report.ok, report.counts, print(report.summary())
@@ -161,6 +162,9 @@ def _check_schema(report: ValidationReport, line: int, example: Any, fmt: str) -
     if fmt == "chat-template" and isinstance(example.get("prompt"), str) and isinstance(example.get("text"), str) \
             and not example["text"].startswith(example["prompt"]):
         report.add(line, "prompt_mismatch", "'text' does not start with 'prompt'")
+    elif fmt == "chat-template" and isinstance(example.get("prompt"), str) and isinstance(example.get("text"), str):
+        report.add(line, "prompt_column", "a 'prompt' beside 'text' makes TRL's SFTTrainer read the file as "
+                   "prompt/completion data (and fail on the missing 'completion'); export it again", "warning")
     if fmt == "sharegpt" and isinstance(example.get("conversations"), list):
         turns = example["conversations"]
         if not turns:

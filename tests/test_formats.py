@@ -9,6 +9,7 @@ import pytest
 from core.config import ConfigError
 from core.format_stats import ContextTarget, context_report, format_stats
 from core.formats import (
+    COMPLETION_SEPARATOR,
     FORMATS,
     PRESETS,
     TemplateConfig,
@@ -93,18 +94,21 @@ def test_chat_template_with_a_local_tokenizer(row, tiny_model_dir) -> None:
     record = to_records([row], "chat-template", DESCRIBE, spec)[0]
     prompt = ("<|im_start|>system\nYou write the description of a book from its title.<|im_end|>\n"
               f"<|im_start|>user\nDescribe the product: {TITLE}<|im_end|>\n<|im_start|>assistant\n")
-    assert record == {"text": prompt + CONTENT + "<|im_end|>\n", "prompt": prompt}
+    # text only (a "prompt" column would make TRL read prompt/completion data), ending at the EOS
+    # token: a trainer that finds none at the end appends one (TRL does)
+    assert record == {"text": prompt + CONTENT + "<|im_end|>"}
     assert render_text(row, "chat-template", DESCRIBE, spec) == record["text"]
     assert render_text(record, "chat-template") == record["text"]  # a record renders as itself
+    assert answer_of(record, "chat-template", spec) == CONTENT + "<|im_end|>"
     sharegpt = to_records([row], "sharegpt", DESCRIBE)[0]
-    assert render_text(sharegpt, "sharegpt", None, spec) == record["text"]
+    assert render_text(sharegpt, "sharegpt", None, spec) == record["text"] + "\n"  # the template's own output
 
 
 @pytest.mark.slow
 def test_chat_template_of_smollm2_adds_its_default_system_prompt(row) -> None:
     text = render_text(row, "chat-template", PRESETS["seed-openai"], "smollm2")
     assert text == (f"<|im_start|>system\n{SMOL_SYSTEM}<|im_end|>\n<|im_start|>user\n{TITLE}<|im_end|>\n"
-                    f"<|im_start|>assistant\n{CONTENT}<|im_end|>\n")
+                    f"<|im_start|>assistant\n{CONTENT}<|im_end|>")
     # With a system prompt of our own, SmolLM2's default is replaced, not added.
     assert SMOL_SYSTEM not in render_text(row, "chat-template", DESCRIBE, "smollm2")
 
@@ -113,8 +117,24 @@ def test_chat_template_of_smollm2_adds_its_default_system_prompt(row) -> None:
 def test_the_answer_is_the_content_exactly_in_every_format(fmt, seed_rows, tiny_model_dir) -> None:
     rows = seed_rows["train"][:50]
     records = to_records(rows, fmt, PRESETS["seed-openai"], str(tiny_model_dir))
-    suffix = "<|im_end|>\n" if fmt == "chat-template" else ""
-    assert [answer_of(r, fmt) for r in records] == [r["content"] + suffix for r in rows]
+    suffix = "<|im_end|>" if fmt == "chat-template" else ""
+    expected = [r["content"] + suffix for r in rows]
+    if fmt == "completion":  # OpenAI's convention: the completion starts with a whitespace
+        expected = [text if text[:1].isspace() else " " + text for text in expected]
+    assert [answer_of(r, fmt, str(tiny_model_dir)) for r in records] == expected
+
+
+def test_completion_puts_a_separator_between_prompt_and_answer() -> None:
+    """Freshly curated rows (no leading space): prompt + separator, answer after a space; a
+    template that ends with its own separator (the seed's " ->") gets none added."""
+    fresh = {"title": "The Spanish Table", "content": "Questions for further discussion."}
+    assert to_records([fresh], "completion", PRESETS["seed-openai"]) == [
+        {"prompt": "The Spanish Table" + COMPLETION_SEPARATOR, "completion": " Questions for further discussion."}]
+    assert to_records([fresh], "completion", DESCRIBE)[0]["prompt"] == (
+        "You write the description of a book from its title.\n\nDescribe the product: The Spanish Table"
+        + COMPLETION_SEPARATOR)
+    assert to_records([fresh], "completion", PRESETS["seed-completion"]) == [
+        {"prompt": "The Spanish Table ->", "completion": " Questions for further discussion. STOPSTOP"}]
 
 
 # -- templates ---------------------------------------------------------------------------------
@@ -143,7 +163,8 @@ def test_bad_templates_say_what_is_wrong(changes, field) -> None:
 def test_literal_braces_and_braces_in_data(row) -> None:
     template = TemplateConfig(user_template="{{JSON}} {title}", assistant_template="{content}")
     odd = {"title": "Set {x}", "content": "a {b} c"}
-    assert to_records([odd], "completion", template) == [{"prompt": "{JSON} Set {x}", "completion": "a {b} c"}]
+    assert to_records([odd], "completion", template) == [
+        {"prompt": "{JSON} Set {x}" + COMPLETION_SEPARATOR, "completion": " a {b} c"}]
 
 
 def test_template_round_trips_through_json() -> None:
@@ -187,7 +208,8 @@ def test_chat_template_counts_equal_the_hf_tokenizer(seed_rows, tiny_model_dir) 
     rows = seed_rows["train"][:100]
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     stats = format_stats(rows, "chat-template", DESCRIBE, local_spec=str(tiny_model_dir))
-    expected = [len(tokenizer.apply_chat_template(r["messages"], tokenize=True)["input_ids"])
+    # the template's output less the newline after the final end-of-turn token (formats.chat_template_texts)
+    expected = [len(tokenizer.apply_chat_template(r["messages"], tokenize=True)["input_ids"]) - 1
                 for r in to_records(rows, "openai-chat", DESCRIBE)]
     assert stats.counts == expected
     assert stats.overhead_mean > 0 and stats.mean == pytest.approx(sum(expected) / len(expected))

@@ -77,9 +77,9 @@ def load_records(config: TrainConfig, data_path: Path, split: str) -> tuple[list
             rows = rows[: config.max_train_examples]
         template = formats.TemplateConfig.from_dict(config.template) if config.template else None
         # Conversations are kept as messages: the chat template is applied below with the base
-        # model's own tokenizer (exactly what formats' chat-template record holds as text).
-        fmt = "openai-chat" if config.format in CONVERSATIONAL else config.format
-        return formats.to_records(rows, fmt, template), fmt
+        # model's own tokenizer (for chat-template exactly what formats' export holds as text).
+        fmt = "openai-chat" if config.format in ("openai-chat", "sharegpt") else config.format
+        return formats.to_records(rows, "openai-chat" if fmt in CONVERSATIONAL else fmt, template), fmt
     if split != "train":
         sibling = data_path.with_name(data_path.name.replace("_train", "_test"))
         if sibling == data_path or not sibling.is_file():
@@ -90,6 +90,14 @@ def load_records(config: TrainConfig, data_path: Path, split: str) -> tuple[list
     records = _read_jsonl(data_path)
     if config.max_train_examples and split == "train":
         records = records[: config.max_train_examples]
+    marker = formats.read_export_manifest(data_path).get("response_template")
+    if fmt == "chat-template" and isinstance(marker, str) and marker:
+        # the marker of the tokenizer that wrote the file (the trainer's may differ); exports
+        # written before the text-only layout carry their own "prompt" and keep it
+        for index, record in enumerate(records):
+            split = formats.split_chat_text(str(record.get("text", "")), marker) if "prompt" not in record else None
+            if split is not None:
+                records[index] = {**record, "prompt": split[0]}
     return records, fmt
 
 
@@ -113,12 +121,19 @@ def split_text(record: dict[str, Any], fmt: str, tokenizer: Any) -> tuple[str, s
             cut = full.rfind(answer)
             return full[:cut], full[cut:]
         if fmt == "chat-template":
-            text, prompt = str(record["text"]), str(record.get("prompt") or "")
+            if "messages" in record:  # a curated row, rendered as page 2 exports it, with this tokenizer
+                text, prompt = formats.chat_template_texts(record["messages"], tokenizer)
+            else:
+                text, prompt = str(record["text"]), str(record.get("prompt") or "") or None
             if prompt and text.startswith(prompt):
                 return prompt, text[len(prompt):]
-            answer = formats.answer_of(record, fmt)
-            cut = text.rfind(answer) if answer else len(text)
-            return text[:cut], text[cut:]
+            marker = formats.response_template(tokenizer)
+            split = formats.split_chat_text(text, marker)
+            if split is None:
+                raise TrainingDataError(
+                    f"An example of the chat-template format has no {marker or 'assistant turn marker'!r} where its "
+                    "answer starts: export the file again (page 2) for this base model.")
+            return split
         text = formats.render_text(record, fmt)
         answer = formats.answer_of(record, fmt)
         cut = text.rfind(answer) if answer else -1
