@@ -150,6 +150,27 @@ def draw_pair(model_ids: Sequence[str], rng: random.Random | None = None) -> tup
     return left, right
 
 
+def is_checkpoint(model: dict[str, Any]) -> bool:
+    """An intermediate checkpoint of a fine-tune (``local-ft:<run>@<step>``, OpenAI ``…:ckpt-step-N``)."""
+    model_id = str(model.get("id") or "")
+    remote = str(model.get("remote_model") or "")
+    return (model_id.startswith("local-ft:") and "@" in model_id) or ":ckpt-step-" in remote or ":ckpt-step-" in model_id
+
+
+def pool_options(models: Sequence[dict[str, Any]], include_checkpoints: bool = False) -> list[str]:
+    """The models the arena may draw from: checkpoints only when asked for (a run saves many; left in,
+    most pairs would be one run's steps against each other)."""
+    return [m["id"] for m in models if include_checkpoints or not is_checkpoint(m)]
+
+
+def default_pool(models: Sequence[dict[str, Any]], local_kinds: Sequence[str] = ("local-base", "local-finetune"),
+                 ) -> list[str]:
+    """The arena's starting pool: every local model but checkpoints when there are two, else the first two."""
+    options = pool_options(models)
+    local = [m["id"] for m in models if m["id"] in options and m["kind"] in local_kinds]
+    return local if len(local) >= 2 else options[:2]
+
+
 def dataset_version(source: str, store: Store | None = None) -> str:
     """A version tag for a curated dataset: ``vN`` for a saved curation, else a hash of its test split
     (so a vote keeps saying which data its prompt came from, even for a plain folder)."""

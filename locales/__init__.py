@@ -16,7 +16,7 @@ import importlib
 
 LANGUAGES = {"en": "English", "pt": "Português (Brasil)"}
 DEFAULT_LANGUAGE = "en"  # the README's language: a visit with no choice and no browser hint
-MODULES = ("common", "dados", "formatos", "treino", "playground", "resultados", "core_text")
+MODULES = ("common", "dados", "formatos", "treino", "playground", "resultados", "core_text", "selection")
 
 
 @functools.cache
