@@ -245,4 +245,30 @@ def test_estimates_are_kept_and_linked_to_runs(store, seed_rows) -> None:
 def test_migrations_are_in_the_formats_range(store) -> None:
     names = [n for n in store.applied_migrations() if n.startswith("02")]
     assert names == ["0201_prices", "0202_seed_prices", "0203_hardware", "0204_estimates", "0205_calibrations",
-                     "0206_hardware_h100", "0207_cpu_price"]
+                     "0206_hardware_h100", "0207_cpu_price", "0208_public_sources"]
+
+
+def test_seeded_sources_name_public_pages_not_files_a_clone_lacks(tmp_path) -> None:
+    """0208 rewrites the seeded sources that pointed at DESIGN.md (in ../shared/, outside the repo);
+    a source the user wrote is kept."""
+    from core.store import Store
+    from core.store import formats as fdb
+
+    with Store(":memory:") as fresh:
+        sources = [r["source"] for r in list_prices(fresh)] + [r["source"] for r in list_hardware(fresh)]
+        assert sources and not any("DESIGN.md" in s or "../shared" in s for s in sources)
+        assert all("platform.openai.com/docs/pricing" in r["source"] for r in list_prices(fresh))
+    path = tmp_path / "old.duckdb"
+    with Store(path) as old:  # a database from before 0208: seeded text, one row edited by the user
+        old.execute("DELETE FROM schema_migrations WHERE name = '0208_public_sources'")
+        old.execute("UPDATE prices SET source = ? || ' (seeded)' WHERE model <> 'gpt-3.5-turbo-0125'",
+                    [fdb._PRICE_SOURCE])
+        old.execute("UPDATE prices SET source = 'my invoice, May 2026' WHERE model = 'gpt-3.5-turbo-0125'")
+        old.execute("UPDATE hardware SET source = 'DESIGN.md: SmolLM2-135M LoRA r=8' "
+                    "WHERE name = 'CPU 2 cores (this project)'")
+    with Store(path) as reopened:
+        prices = {r["model"]: r["source"] for r in list_prices(reopened)}
+        assert prices["gpt-3.5-turbo-0125"] == "my invoice, May 2026"
+        assert prices["gpt-4o-mini-2024-07-18"] == fdb.PRICE_SOURCE + " (seeded)"
+        cpu = next(r for r in list_hardware(reopened) if r["name"] == "CPU 2 cores (this project)")
+        assert cpu["source"] == "Project estimate, SmolLM2-135M LoRA r=8"

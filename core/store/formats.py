@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from core.store import Store
 
-_PRICE_SOURCE = "DESIGN.md (OpenAI pricing page, Standard tier, as published mid-2026)"
+_PRICE_SOURCE = "DESIGN.md (OpenAI pricing page, Standard tier, as published mid-2026)"  # as first seeded (0202)
+PRICE_SOURCE = "OpenAI pricing page, https://platform.openai.com/docs/pricing (Standard tier, as published mid-2026)"
+_CPU_SOURCE = "Project estimate, SmolLM2-135M"
 _CACHED_SOURCE = "; cached input from third-party copies of the OpenAI fine-tuning price table"
 
 MIGRATIONS: list[tuple[str, str]] = [
@@ -106,6 +108,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         UPDATE hardware SET usd_per_hour = 0.10,
                source = source || '; $0.10/hour: a small 2-4 vCPU cloud VM, the registry''s default local price'
         WHERE name = 'CPU 2 cores (this project)' AND usd_per_hour = 0.0;
+    """),
+    # The seeded sources pointed at DESIGN.md, a design note outside the repository (a clone has no
+    # ../shared/): they now name the public page itself. Rows whose source a user edited are left alone.
+    ("0208_public_sources", f"""
+        UPDATE prices SET source = replace(source, '{_PRICE_SOURCE}', '{PRICE_SOURCE}')
+        WHERE starts_with(source, '{_PRICE_SOURCE}');
+        UPDATE hardware SET source = replace(source, 'DESIGN.md: SmolLM2-135M', '{_CPU_SOURCE}')
+        WHERE name = 'CPU 2 cores (this project)' AND starts_with(source, 'DESIGN.md: SmolLM2-135M');
     """),
 ]
 
