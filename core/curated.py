@@ -7,6 +7,7 @@ that version; the built-in ``seed-study`` is the bundled seed split).
 
     folder = resolve_source("seed-study")
     rows = read_split(folder, "train")
+    rows = read_test_split(folder, "livros@v2")   # EmptyTestSplitError when there is nothing to evaluate on
 """
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ BUILTIN = {"seed-study": seed_dir}
 
 class CuratedNotFoundError(UserFacingError):
     """The source is neither a curated folder nor a saved curated dataset."""
+
+
+class EmptyTestSplitError(UserFacingError):
+    """The curated dataset has no test rows, so nothing can be evaluated on it."""
 
 
 def curated_root() -> Path:
@@ -88,3 +93,14 @@ def read_split(folder: Path, split: str = "train") -> list[dict[str, str]]:
 def read_manifest(folder: Path) -> dict:
     path = folder / "curation.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def read_test_split(folder: Path, source: str) -> list[dict[str, str]]:
+    """The test rows of a curated dataset, or one sentence saying where to make some: evaluation
+    (page 5, ``eval``), the playground's test examples and ``generate --example`` need at least one."""
+    rows = read_split(folder, "test") if (folder / "test.jsonl").exists() else []
+    if not rows:
+        raise EmptyTestSplitError(
+            f"The curated dataset {source} has no test rows to evaluate on: go back to page 1 (Dados) and save it "
+            "again with Test rows above 0 (or run `python -m core curate ... --test N --name NAME`).")
+    return rows

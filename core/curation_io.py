@@ -8,6 +8,9 @@ written under temporary names and renamed into place, so a failure never leaves 
 
     write_curated(Path("out"), split)                 # what `curate --out` does (split: CuratedSplit)
     saved = save_curated(store, "livros", split)      # dados/curated/livros/v<N>/ + a database row
+
+Saving refuses a split with no train rows, and one with no test rows unless asked (``allow_no_test``):
+pages 3-5 cannot evaluate on an empty test split, so keeping one is an explicit choice.
 """
 from __future__ import annotations
 
@@ -32,6 +35,14 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 class OutputError(UserFacingError):
     """The output folder or dataset name cannot be used."""
+
+
+class NothingToSaveError(UserFacingError):
+    """The split to save has no train rows."""
+
+
+class NoTestSplitError(UserFacingError):
+    """The split to save has no test rows and saving it that way was not asked for."""
 
 
 def manifest(split: CuratedSplit, *, name: str | None = None, version: int | None = None) -> dict[str, Any]:
@@ -91,12 +102,29 @@ def check_name(name: str) -> str:
     return name
 
 
-def save_curated(store: Store, name: str, split: CuratedSplit) -> dict[str, Any]:
+def check_savable(split: CuratedSplit, *, allow_no_test: bool = False) -> None:
+    """A split worth a name: some train rows, and test rows unless ``allow_no_test``."""
+    from core.curation_split import ratio_split
+
+    if not split.train:
+        raise NothingToSaveError("No row passes every filter, so there is nothing to save: loosen a filter first.")
+    if not split.test and not allow_no_test:
+        c = split.config
+        train, test = ratio_split(len(split.train), c.train_size, c.test_size) if c.test_size else (0, 0)
+        fix = f"use {train} train / {test} test rows" if test else "ask for some test rows"
+        raise NoTestSplitError(
+            f"This split has no test rows, so pages 3-5 could not evaluate on it: {fix}, or save it without a "
+            "test split on purpose (page 1's checkbox, or --allow-no-test).")
+
+
+def save_curated(store: Store, name: str, split: CuratedSplit, *, allow_no_test: bool = False) -> dict[str, Any]:
     """Save as the next version of ``name``: files in dados/curated/<name>/v<N>/ and a database row.
-    The row and the folder appear together or not at all."""
+    The row and the folder appear together or not at all. No train rows, or no test rows unless
+    ``allow_no_test``, is refused (check_savable) before anything is written."""
     from core.store.curation import insert_curated, next_curated_version
 
     check_name(name)
+    check_savable(split, allow_no_test=allow_no_test)
     counts = split.counts()
     with store.transaction() as cur:
         version = next_curated_version(cur, name)

@@ -29,6 +29,7 @@ import hashlib
 import os
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,9 +51,11 @@ from core.rawfiles import (  # noqa: F401 - re-exported: callers read raw files 
     EncodingError,
     FileInfo,
     NotJsonError,
+    NotTextColumnError,
     UnsupportedFormatError,
     check_columns,
     check_path,
+    check_text_columns,
     detect_format,
     duck_error,
     duck_source,
@@ -385,21 +388,27 @@ def uploads_dir() -> Path:
 
 
 def safe_upload_name(name: str) -> str:
-    """A file name that cannot leave the uploads folder: no folders, no dots first, plain characters."""
+    """A file name that cannot leave the uploads folder: no folders, no dots first, letters (any
+    script, so "avaliação.csv" stays itself), digits, spaces, '.', '_' and '-'; 120 characters at most."""
     base = re.split(r"[\\/]", name or "")[-1]
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip("._-")
-    if len(base) > 120:  # keep the extension: it tells CSV and Parquet apart (and .gz)
+    base = re.sub(r"[^\w. -]+", "_", unicodedata.normalize("NFC", base)).strip().lstrip("._-")
+    if len(base) > 120 or len(base.encode()) > 240:  # keep the extension: it tells CSV and Parquet apart (.gz too)
         suffix = "".join(Path(base).suffixes[-2:])[-20:]
-        base = base[: 120 - len(suffix)] + suffix
+        stem = base[: 120 - len(suffix)]
+        while len((stem + suffix).encode()) > 240:  # file names are bytes on disk (255 at most)
+            stem = stem[:-1]
+        base = stem + suffix
     return base or "upload"
 
 
 def save_upload(name: str, data: bytes) -> Path:
-    """Store uploaded bytes under resultados/uploads/ (content hash in the name; temp file then rename)."""
-    folder = uploads_dir().resolve()
+    """Store uploaded bytes as resultados/uploads/<content hash>/<the file's own name> (temp file then
+    rename): the folder keeps two uploads apart, and the name is the user's, so every sentence about
+    the file (a binary file, a bad column) names the file they chose, not a stored copy."""
+    root = uploads_dir().resolve()
+    folder = root / hashlib.blake2b(data, digest_size=6).hexdigest()
     folder.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.blake2b(data, digest_size=6).hexdigest()
-    target = (folder / f"{digest}-{safe_upload_name(name)}").resolve()
+    target = (folder / safe_upload_name(name)).resolve()
     if target.parent != folder:  # belt and braces: the name above cannot do this
         raise DatasetError(f"The upload name {name!r} is not allowed.")
     if not target.exists():

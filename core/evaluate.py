@@ -145,7 +145,7 @@ def _model_entry(store: Store, model_id: str) -> dict[str, Any]:
 
 def prepare_evaluation(store: Store, config: EvalConfig, eval_id: str | None = None) -> str:
     """Check everything, then create the evaluation row with its examples (kept if it exists: resume)."""
-    from core.curated import read_split, resolve_source
+    from core.curated import read_split, read_test_split, resolve_source
 
     eval_id = eval_id or config.eval_id()
     existing = db.get_evaluation(store, eval_id)
@@ -154,7 +154,7 @@ def prepare_evaluation(store: Store, config: EvalConfig, eval_id: str | None = N
     models = [_model_entry(store, m) for m in config.models]
     if existing is None:
         folder = resolve_source(config.data, store)
-        rows = read_split(folder, config.split)
+        rows = read_test_split(folder, config.data) if config.split == "test" else read_split(folder, config.split)
         if not rows:
             raise EvaluationError(f"The {config.split} split of {config.data} has no rows to evaluate on.")
         examples = select_examples(rows, config.limit, config.seed)

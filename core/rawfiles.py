@@ -2,6 +2,7 @@
 
     fmt, gzipped = detect_format("trn.json")    # ("jsonl", False); empty, binary, non-UTF-8: one sentence
     columns = list_columns("trn.json")          # keys of the first JSON objects, or the table's columns
+    check_text_columns("items.csv", ReadPlan("name", "price"))   # NotTextColumnError: 'price' holds numbers
     info = inspect_file("dados/amostra_trn_20k.json.gz")
 
 Everything here reads at most the head of a file (or its first line, bounded by MAX_LINE_BYTES), so a
@@ -55,6 +56,10 @@ class ColumnNotFoundError(DatasetError):
 
 class UnsupportedFormatError(DatasetError):
     """A file whose contents match none of the supported formats."""
+
+
+class NotTextColumnError(DatasetError):
+    """A mapped title/content column holds numbers (or lists), not text: a CSV of other things."""
 
 
 @dataclass
@@ -232,3 +237,70 @@ def check_columns(columns: list[str], plan: ReadPlan, name: str) -> None:
             raise ColumnNotFoundError(
                 f"The {role} column {column!r} is not in {name}; its columns are: {', '.join(columns) or 'none'}."
             )
+
+
+# -- do the mapped columns hold text? -------------------------------------------------------------
+SAMPLE_ROWS = 200
+
+
+def column_samples(path: Path, fmt: str, gzipped: bool, columns: list[str],
+                   rows: int = SAMPLE_ROWS) -> dict[str, list[object]]:
+    """The first values of these columns (those present; the others are a ColumnNotFoundError later)."""
+    found: dict[str, list[object]] = {c: [] for c in columns}
+    if fmt == "jsonl":
+        for line in head_bytes(path, gzipped, 1 << 20).decode("utf-8", "replace").splitlines()[:rows]:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(row, dict):
+                for column in columns:
+                    if column in row:
+                        found[column].append(row[column])
+        return found
+    import duckdb
+
+    try:
+        with duckdb.connect() as con:
+            source = duck_source(path, fmt)
+            present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+            for column in [c for c in columns if c in present]:
+                quoted = '"' + column.replace('"', '""') + '"'
+                found[column] = [r[0] for r in con.execute(f"SELECT {quoted} FROM {source} LIMIT {rows}").fetchall()]
+    except duckdb.Error as exc:
+        raise duck_error(exc, path, fmt) from None
+    return found
+
+
+def _kind(value: object) -> str:
+    """text (has a letter), number, empty, or other (lists, objects, punctuation)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "empty"
+    if isinstance(value, bool | int | float):
+        return "number"
+    if not isinstance(value, str):
+        return "other"
+    if any(ch.isalpha() for ch in value):
+        return "text"
+    return "number" if any(ch.isdigit() for ch in value) else "other"
+
+
+def check_text_columns(path: str | Path, plan: ReadPlan, found: tuple[str, bool] | None = None) -> None:
+    """The title and content columns must hold text: when most of the first non-empty values have no
+    letter (prices, quantities, ids, lists), the mapping is wrong, and saying so beats a funnel that
+    silently drops every row. Empty values (40% of trn.json's contents) do not count either way.
+    Page 1 and ``curate`` ask this before reading; reading itself keeps the notebook's semantics (any
+    JSON value becomes text), so the benchmarks' yardstick still holds."""
+    p = check_path(path)
+    fmt, gzipped = found or detect_format(p)  # found: (format, gzipped) already detected by the caller
+    columns = list(dict.fromkeys((plan.title_column, plan.content_column)))
+    samples = column_samples(p, fmt, gzipped, columns)
+    for role, column in (("title", plan.title_column), ("content", plan.content_column)):
+        kinds = [_kind(v) for v in samples.get(column, [])]
+        filled = [k for k in kinds if k != "empty"]
+        if filled and filled.count("text") * 2 < len(filled):
+            what = "numbers" if filled.count("number") * 2 >= len(filled) else "no words"
+            shown = ", ".join(repr(v)[:30] for v in [v for v in samples[column] if _kind(v) != "empty"][:3])
+            raise NotTextColumnError(
+                f"The {role} column {column!r} of {p.name} does not look like text (its values are {what}: "
+                f"{shown}): choose the columns that hold titles and their descriptions, or another file.")

@@ -144,6 +144,38 @@ TEXT: dict[str, tuple[str, str]] = {
     "dados.saved_list": ("Saved curated datasets", "Conjuntos curados salvos"),
     "dados.cli": ("Same curation from the command line", "A mesma curadoria na linha de comando"),
     "dados.config_error": ("These filters cannot be combined: {error}", "Estes filtros não podem ser combinados: {error}"),
+    "dados.short_split": (
+        "The filters keep {kept} rows, fewer than the {train_size} train + {test_size} test asked: train gets "
+        "{train}, test {test}.",
+        "Os filtros mantêm {kept} linhas, menos que as {train_size} de treino + {test_size} de teste pedidas: o "
+        "treino fica com {train}, o teste com {test}.",
+    ),
+    "dados.short_no_test": ("With no test rows, pages 3–5 have nothing to evaluate on.",
+                            "Sem linhas de teste, as páginas 3–5 não têm em que avaliar."),
+    "dados.short_fix": ("Use {train} train / {test} test ({ratio})", "Usar {train} treino / {test} teste ({ratio})"),
+    "dados.short_fix_help": (
+        "Sets Train rows and Test rows so the rows kept are split in the train:test ratio you asked for.",
+        "Ajusta as linhas de treino e de teste para dividir as linhas mantidas na proporção treino:teste pedida.",
+    ),
+    "dados.allow_no_test": ("Save without a test split", "Salvar sem split de teste"),
+    "dados.allow_no_test_help": (
+        "Pages 3–5 cannot evaluate a model on a curated dataset with no test rows: tick this only to train on it "
+        "and evaluate on another dataset.",
+        "As páginas 3–5 não conseguem avaliar um modelo num conjunto curado sem linhas de teste: marque isto só "
+        "para treinar com ele e avaliar com outro conjunto.",
+    ),
+    "dados.save_needs_name": ("Type a name for the curated dataset first.",
+                              "Digite antes um nome para o conjunto curado."),
+    "dados.save_needs_rows": ("No row passes every filter, so there is nothing to save: loosen a filter first.",
+                              "Nenhuma linha passa em todos os filtros, então não há o que salvar: afrouxe um "
+                              "filtro antes."),
+    "dados.save_needs_test": (
+        "This split has no test rows: use the suggested split above, lower Train rows, or tick "
+        "\"Save without a test split\".",
+        "Este split não tem linhas de teste: use a divisão sugerida acima, diminua as linhas de treino ou marque "
+        "\"Salvar sem split de teste\".",
+    ),
+    "dados.preset_needs_name": ("Type a name for the preset first.", "Digite antes um nome para a predefinição."),
     "dados.nothing_kept": ("No row passes every filter: loosen a filter to get a train split.",
                            "Nenhuma linha passa em todos os filtros: afrouxe um filtro para ter um split de treino."),
 }

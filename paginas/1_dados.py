@@ -32,13 +32,23 @@ from core.curation import (
     stage_masks,
 )
 from core.curation_io import save_curated
+from core.curation_split import split_shortfall
 from core.curation_views import HistogramScale, funnel_figure, histogram_figure, histograms, samples
-from core.datasets import ReadPlan, fingerprint, list_columns, read_rows, save_upload, seed_split_file
+from core.datasets import (
+    ReadPlan,
+    check_text_columns,
+    fingerprint,
+    list_columns,
+    read_rows,
+    save_upload,
+    seed_split_file,
+)
 from core.errors import UserFacingError
 from core.paths import sample_raw_path
 from core.store.curation import list_curated, list_presets, list_raw_datasets, record_raw_dataset
 from locales import t
 from ui.common import follow_task, get_store, help_for, lang, show_error, tr
+from ui.numbers import general, integer
 
 TITLE_MAX, CONTENT_MAX, TOKENS_MAX = 300, 6000, 2048  # slider ends: the right end means "no limit"
 TOKENIZERS = ["o200k_base", "cl100k_base", "smollm2", "hf"]
@@ -59,6 +69,13 @@ st.caption(tr("dados.intro", command="`python -m core curate`"))
 @st.cache_data(show_spinner=False, max_entries=20)
 def columns_of(path: str, stamp: str) -> list[str]:
     return list_columns(path)
+
+
+@st.cache_data(show_spinner=False, max_entries=20)
+def text_columns_checked(path: str, stamp: str, title: str, content: str) -> bool:
+    """NotTextColumnError when the mapped columns hold numbers (a CSV of prices): raised, never cached."""
+    check_text_columns(path, ReadPlan(title, content))
+    return True
 
 
 @st.cache_resource(show_spinner=False)
@@ -115,6 +132,11 @@ def put_config(config: CurationConfig) -> None:
     s["dados_train"], s["dados_test"] = config.train_size, config.test_size
     s["dados_shuffle"] = config.shuffle_seed is not None
     s["dados_seed"] = config.shuffle_seed if config.shuffle_seed is not None else s.get("dados_seed", 0)
+
+
+def use_split(train: int, test: int) -> None:
+    """The shortfall's fix: train and test sizes in the asked ratio over the rows kept."""
+    st.session_state["dados_train"], st.session_state["dados_test"] = train, test
 
 
 def on_preset() -> None:
@@ -258,6 +280,7 @@ except ConfigError as exc:
 with right:
     bar = st.empty()
     try:
+        text_columns_checked(path, stamp, title_column, content_column)
         with st.spinner(tr("dados.reading", name=Path(path).name, mode=config.cleaning)):
             features = features_of(path, stamp, title_column, content_column, config.cleaning, bar)
         bar.empty()
@@ -281,21 +304,30 @@ funnel = result.funnel
 
 # -- draw ---------------------------------------------------------------------------------------------------------
 with right:
-    lines = tr("dados.lines", lines=f"{report.lines:,}") if report.lines is not None else ""
-    st.caption(tr("dados.loaded", name=Path(report.path).name, format=report.format, rows=f"{report.rows:,}",
-                  lines=lines, seconds=report.seconds))
+    lines = tr("dados.lines", lines=integer(report.lines)) if report.lines is not None else ""
+    st.caption(tr("dados.loaded", name=Path(report.path).name, format=report.format, rows=integer(report.rows),
+                  lines=lines, seconds=general(report.seconds)))
     if report.bad_lines:
-        st.warning(tr("dados.bad_lines", count=f"{report.bad_lines:,}",
+        st.warning(tr("dados.bad_lines", count=integer(report.bad_lines),
                       first=", ".join(map(str, report.bad_line_numbers[:10]))))
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric(tr("dados.metric.loaded"), f"{funnel['loaded']:,}")
-    m2.metric(tr("dados.metric.kept"), f"{funnel['keywords']:,}")
-    m3.metric(tr("dados.metric.train"), f"{funnel['train']:,}")
-    m4.metric(tr("dados.metric.test"), f"{funnel['test']:,}")
-    st.caption(tr("dados.token_totals", train=f"{result.train_tokens:,}", test=f"{result.test_tokens:,}",
+    m1.metric(tr("dados.metric.loaded"), integer(funnel['loaded']))
+    m2.metric(tr("dados.metric.kept"), integer(funnel['keywords']))
+    m3.metric(tr("dados.metric.train"), integer(funnel['train']))
+    m4.metric(tr("dados.metric.test"), integer(funnel['test']))
+    st.caption(tr("dados.token_totals", train=integer(result.train_tokens), test=integer(result.test_tokens),
                   tokenizer=config.tokenizer))
     if funnel["train"] == 0:
         st.warning(tr("dados.nothing_kept"))
+    short = split_shortfall(funnel["keywords"], config.train_size, config.test_size)
+    if short is not None:
+        w1, w2 = st.columns([3, 1], vertical_alignment="center")
+        w1.warning(tr("dados.short_split", kept=integer(short.kept), train_size=integer(short.train_size),
+                      test_size=integer(short.test_size), train=integer(short.train), test=integer(short.test))
+                   + (" " + tr("dados.short_no_test") if short.no_test else ""))
+        w2.button(tr("dados.short_fix", train=integer(short.fix_train), test=integer(short.fix_test), ratio=short.ratio),
+                  key="dados_fix_split", on_click=use_split, args=(short.fix_train, short.fix_test),
+                  help=tr("dados.short_fix_help"))
 
     st.subheader(tr("dados.funnel"))
     labels = {s: tr(f"dados.stage.{s}") for s in funnel}
@@ -353,23 +385,37 @@ with right:
     a1, a2 = st.columns([3, 1], vertical_alignment="bottom")
     name = a1.text_input(tr("dados.save_name"), key="dados_save_name", help=tr("dados.save_help"),
                          placeholder="livros-autor")
-    if a2.button(tr("dados.save_button"), key="dados_save", type="primary", disabled=not name.strip()):
-        try:
-            saved = save_curated(store, name.strip(), split_of(features, result))
-            st.success(tr("dados.saved", name=saved["name"], version=saved["version"], train=saved["train"],
-                          test=saved["test"], folder=saved["folder"]))
-        except UserFacingError as exc:
-            show_error(exc)
+    no_test = funnel["train"] > 0 and funnel["test"] == 0
+    allow_no_test = no_test and st.checkbox(tr("dados.allow_no_test"), key="dados_allow_no_test",
+                                            help=tr("dados.allow_no_test_help"))
+    # never disabled: a click with no name or nothing to save says why instead of doing nothing
+    if a2.button(tr("dados.save_button"), key="dados_save", type="primary"):
+        if not name.strip():
+            st.warning(tr("dados.save_needs_name"))
+        elif funnel["train"] == 0:
+            st.warning(tr("dados.save_needs_rows"))
+        elif no_test and not allow_no_test:
+            st.warning(tr("dados.save_needs_test"))
+        else:
+            try:
+                saved = save_curated(store, name.strip(), split_of(features, result), allow_no_test=allow_no_test)
+                st.success(tr("dados.saved", name=saved["name"], version=saved["version"], train=saved["train"],
+                              test=saved["test"], folder=saved["folder"]))
+            except UserFacingError as exc:
+                show_error(exc)
     b1, b2 = st.columns([3, 1], vertical_alignment="bottom")
     preset_name = b1.text_input(tr("dados.preset_name"), key="dados_preset_name", placeholder="meu-filtro")
-    if b2.button(tr("dados.preset_button"), key="dados_preset_save", disabled=not preset_name.strip()):
-        try:
-            save_preset(store, preset_name.strip(), config)
-            # rerun so the preset list above shows it; the message survives the rerun
-            st.session_state["dados_flash"] = tr("dados.preset_saved", name=preset_name.strip())
-            st.rerun()
-        except UserFacingError as exc:
-            show_error(exc)
+    if b2.button(tr("dados.preset_button"), key="dados_preset_save"):
+        if not preset_name.strip():
+            st.warning(tr("dados.preset_needs_name"))
+        else:
+            try:
+                save_preset(store, preset_name.strip(), config)
+                # rerun so the preset list above shows it; the message survives the rerun
+                st.session_state["dados_flash"] = tr("dados.preset_saved", name=preset_name.strip())
+                st.rerun()
+            except UserFacingError as exc:
+                show_error(exc)
     if "dados_flash" in st.session_state:
         st.success(st.session_state.pop("dados_flash"))
     saved_list = list_curated(store)

@@ -20,7 +20,7 @@ import streamlit as st
 
 from core.arena import arena_leaderboard, dataset_version, draw_pair, record_vote
 from core.config import ConfigError
-from core.curated import read_split, resolve_source
+from core.curated import read_test_split, resolve_source
 from core.errors import UserFacingError
 from core.generate import GenerationSettings, settings_for_model
 from core.live_answers import LiveBatch, get_batch, start_batch
@@ -69,8 +69,8 @@ def price_text(model: dict[str, Any]) -> str:
 
 # -- the prompt: typed, or a test example with its reference --------------------------------------
 @st.cache_data(show_spinner=False, max_entries=8)
-def _test_rows(folder: str) -> list[dict[str, str]]:
-    return read_split(resolve_source(folder), "test")
+def _test_rows(folder: str, source: str) -> list[dict[str, str]]:
+    return read_test_split(resolve_source(folder), source)  # none: one sentence saying where to fix it
 
 
 def pick_random_example(count: int) -> None:
@@ -90,7 +90,7 @@ def prompt_section() -> tuple[str, dict[str, Any]]:
     dataset = left.selectbox(tr("playground.dataset"), datasets, key="pg_dataset", help=tr("playground.dataset_help"))
     try:
         folder = resolve_source(dataset, store)
-        rows = _test_rows(str(folder))
+        rows = _test_rows(str(folder), dataset)
     except UserFacingError as exc:
         show_error(exc)
         return "", {}

@@ -40,6 +40,53 @@ def test_seed_notebook_preset_writes_the_three_files(tmp_path: Path) -> None:
     assert manifest["config"] == preset("seed-notebook").to_dict()
     assert manifest["funnel"]["loaded"] == 20000 and manifest["funnel"]["train"] == len(train)
     assert manifest["counts"]["train_tokens"] > 0 and manifest["input"]["rows"] == 20000
+    # the bundled sample fills the notebook's whole split (issue 10: it used to give 126 / 0)
+    test = (out / "test.jsonl").read_text().splitlines()
+    assert (len(train), len(test)) == (1500, 500) and manifest["funnel"]["keywords"] >= 2000
+    assert "warning" not in done.stderr
+
+
+def _short_raw(tmp_path: Path, rows: int) -> Path:
+    body = " ".join(["river", "garden", "winter", "letters", "harbour", "orchard"] * 12)
+    lines = [json.dumps({"title": f"The collected letters of a river town, volume {i:03d} of the series",
+                         "content": f"The author of volume {i}: {body}. Copyright 1994 by the author."})
+             for i in range(rows)]
+    raw = tmp_path / "short.jsonl"
+    raw.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return raw
+
+
+def test_a_short_split_is_one_warning_line_with_the_fix(tmp_path: Path) -> None:
+    done = curate(str(_short_raw(tmp_path, 126)), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "warning: the filters kept 126 rows, fewer than --train 1500 + --test 500: train gets 126, test 0 "
+        "(nothing to evaluate on); --train 94 --test 32 keeps the 3:1 ratio."]
+    assert len((tmp_path / "out" / "train.jsonl").read_text().splitlines()) == 126
+    done = curate(str(_short_raw(tmp_path, 126)), "--out", str(tmp_path / "fixed"), "--train", "94", "--test", "32")
+    assert done.returncode == 0 and done.stderr == ""
+    assert len((tmp_path / "fixed" / "test.jsonl").read_text().splitlines()) == 32
+
+
+def test_name_with_no_test_rows_needs_allow_no_test(tmp_path: Path, isolated_data: Path) -> None:
+    raw = str(_short_raw(tmp_path, 20))
+    done = curate(raw, "--name", "curto", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "error: This split has no test rows" in done.stderr
+    assert "use 15 train / 5 test rows" in done.stderr and "--allow-no-test" in done.stderr
+    assert not (tmp_path / "out").exists() and not (isolated_data / "curated").exists()  # nothing written
+    done = curate(raw, "--name", "curto", "--allow-no-test")
+    assert done.returncode == 0 and "saved curto v1" in done.stdout
+    done = curate(raw, "--name", "vazio", "--keywords", "zzzz-nowhere")
+    assert done.returncode == 2 and "nothing to save" in done.stderr
+    assert "warning: no row passes every filter" in done.stderr
+
+
+def test_columns_of_numbers_are_one_sentence(tmp_path: Path) -> None:
+    raw = tmp_path / "items.csv"
+    raw.write_text("name,price,qty\nlamp,10.50,3\nchair,25,1\n", encoding="utf-8")
+    done = curate(str(raw), "--title-column", "name", "--content-column", "qty", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("error: The content column 'qty' of items.csv does not look like text")
 
 
 def test_every_filter_option_reaches_the_config(tmp_path: Path, capsys) -> None:

@@ -297,13 +297,14 @@ def test_histograms_and_samples(messy_raw: Path) -> None:
 
 
 def test_saving_makes_versions_readable_by_the_other_pages(messy_raw: Path, store) -> None:
-    _, _, split = page_path(messy_raw, preset("seed-notebook"))
+    _, _, split = page_path(messy_raw, CurationConfig(train_size=20, test_size=5))
+    assert (len(split.train), len(split.test)) == (20, 5)
     first = save_curated(store, "livros", split)
     second = save_curated(store, "livros", split)
     assert (first["version"], second["version"]) == (1, 2)
     folder = resolve_source("livros", store)
     assert folder == Path(second["folder"]) and folder.name == "v2"
-    assert read_split(folder, "train") == split.train
+    assert read_split(folder, "train") == split.train and read_split(folder, "test") == split.test
     assert resolve_source("livros@v1", store) == Path(first["folder"])
     manifest = json.loads((folder / "curation.json").read_text())
     assert manifest["funnel"] == split.funnel and manifest["input"]["fingerprint"] == split.report.fingerprint
@@ -312,7 +313,7 @@ def test_saving_makes_versions_readable_by_the_other_pages(messy_raw: Path, stor
 
 
 def test_a_failed_save_leaves_nothing(messy_raw: Path, store, monkeypatch) -> None:
-    _, _, split = page_path(messy_raw, preset("seed-notebook"))
+    _, _, split = page_path(messy_raw, CurationConfig(train_size=20, test_size=5))
 
     def broken(cur, values):
         raise RuntimeError("disk full")
@@ -373,3 +374,51 @@ def test_a_big_generated_file_matches_the_yardstick_with_a_test_split(tmp_path: 
     cli = curate(raw, preset("seed-notebook"))
     assert_same_funnel(cli, counts)
     assert ours(cli) == theirs
+
+
+# -- issue 10: a split the kept rows cannot fill -------------------------------------------------------------
+@pytest.mark.parametrize("kept, asked, gets, fix", [
+    (126, (1500, 500), (126, 0), (94, 32)),      # the old bundled sample under seed-notebook
+    (1800, (1500, 500), (1500, 300), (1350, 450)),
+    (3, (1500, 500), (3, 0), (2, 1)),            # at least one test row when a test split was asked for
+    (1, (1500, 500), (1, 0), (1, 0)),            # one row cannot be split
+    (40, (100, 0), (40, 0), (40, 0)),            # no test asked: train is what is short
+    (30, (0, 50), (0, 30), (0, 30)),
+])
+def test_split_shortfall_and_its_ratio_fix(kept: int, asked: tuple[int, int], gets: tuple[int, int],
+                                           fix: tuple[int, int]) -> None:
+    from core.curation_split import split_shortfall
+
+    short = split_shortfall(kept, *asked)
+    assert short is not None and (short.train, short.test) == gets and (short.fix_train, short.fix_test) == fix
+    assert short.fix_train + short.fix_test == kept
+    assert short.no_test == (asked[1] > 0 and gets[1] == 0)
+
+
+def test_no_shortfall_when_the_rows_fill_the_split_or_none_is_kept() -> None:
+    from core.curation_split import split_shortfall
+
+    assert split_shortfall(2000, 1500, 500) is None and split_shortfall(2364, 1500, 500) is None
+    assert split_shortfall(0, 1500, 500) is None  # nothing kept: page 1 says to loosen a filter instead
+    assert split_shortfall(126, 1500, 500).sentence() == (
+        "the filters kept 126 rows, fewer than --train 1500 + --test 500: train gets 126, test 0 "
+        "(nothing to evaluate on); --train 94 --test 32 keeps the 3:1 ratio.")
+
+
+def test_saving_refuses_no_rows_and_no_test_rows_unless_asked(messy_raw: Path, isolated_results: Path) -> None:
+    from core.curation_io import NoTestSplitError, NothingToSaveError
+    from core.store import Store
+
+    split = curate(messy_raw, CurationConfig(keyword_mode="any", max_tokens=None, train_size=10_000))
+    kept = len(split.train)
+    assert kept >= 2 and not split.test
+    nothing = curate(messy_raw, CurationConfig(keywords=["zzzz-nowhere"]))
+    with Store() as store:
+        with pytest.raises(NoTestSplitError, match=r"use \d+ train / \d+ test rows"):
+            save_curated(store, "sem-teste", split)
+        with pytest.raises(NothingToSaveError):
+            save_curated(store, "vazio", nothing, allow_no_test=True)
+        assert store.fetchone("SELECT count(*) FROM curated_datasets")[0] == 0
+        saved = save_curated(store, "sem-teste", split, allow_no_test=True)
+    assert (saved["train"], saved["test"]) == (kept, 0)
+    assert not (isolated_results.parent / "dados" / "curated" / "vazio").exists()

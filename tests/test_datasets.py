@@ -276,9 +276,18 @@ def test_fingerprint_is_fast_and_changes_with_the_file(tmp_path: Path) -> None:
                                   "/abs/path/trn.json.gz", "x" * 400])
 def test_uploads_cannot_leave_the_uploads_folder(name: str, isolated_results: Path) -> None:
     path = save_upload(name, b'{"title": "a", "content": "b"}\n')
-    assert path.parent == (isolated_results / "uploads").resolve()
+    assert path.parent.parent == (isolated_results / "uploads").resolve()  # uploads/<content hash>/<name>
     assert not path.name.startswith(".") and "/" not in safe_upload_name(name) and len(path.name) < 140
     assert path.read_bytes().startswith(b'{"title"')
+
+
+@pytest.mark.parametrize("name", ["mine.jsonl", "avaliação dos livros.csv", "trn.json.gz"])
+def test_an_upload_keeps_the_users_file_name(name: str, isolated_results: Path) -> None:
+    """Sentences about an upload name the file the user chose, not a stored copy (issue 10)."""
+    first = save_upload(name, b'{"title": "a", "content": "b"}\n')
+    other = save_upload(name, b'{"title": "c", "content": "d"}\n')
+    assert first.name == other.name == name and first != other  # same name, other bytes: both kept
+    assert save_upload(name, b'{"title": "a", "content": "b"}\n') == first
 
 
 # -- cleaning -----------------------------------------------------------------------------------------------------

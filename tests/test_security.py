@@ -72,7 +72,7 @@ def test_upload_names_cannot_leave_the_uploads_folder(name: str, tmp_path: Path,
     outside = _files_under(tmp_path)
     saved = save_upload(name, b'{"title": "t", "content": "c"}\n')
     folder = uploads_dir().resolve()
-    assert saved.resolve().parent == folder and saved.is_file()
+    assert saved.resolve().parent.parent == folder and saved.is_file()  # uploads/<content hash>/<name>
     assert "\x00" not in str(saved) and len(saved.name.encode()) <= 255 and not saved.name.startswith(".")
     assert _files_under(tmp_path) - outside == {str(saved)}  # the only new file anywhere
     if name.endswith((".json", ".jsonl")) and len(name) > 200:
@@ -108,7 +108,7 @@ def test_page1_upload_with_a_hostile_name(name: str, tmp_path: Path, isolated_re
     assert not at.error, [e.value for e in at.error]
     new = _files_under(tmp_path) - outside
     uploads = (isolated_results / "uploads").resolve()
-    assert new and all(Path(p).resolve().parent == uploads for p in new if "/uploads/" in p), new
+    assert new and all(Path(p).resolve().parent.parent == uploads for p in new if "/uploads/" in p), new
     assert all("/uploads/" in p or p.endswith((".duckdb", ".wal")) or "/cache/" in p for p in new), new
     _release_page_store()
 

@@ -180,14 +180,19 @@ def build_data(config: TrainConfig, data_path: Path, tokenizer: Any, with_test: 
         raise TrainingDataError(f"No training example keeps an answer within max_seq_len={config.max_seq_len} "
                                 "tokens: raise the maximum sequence length.")
     test: list[Example] = []
+    no_test_rows = False
     if with_test:
         test_records, test_fmt = load_records(config, data_path, "test")
         if config.eval_examples:
             test_records = test_records[: config.eval_examples]
         test, _, _ = encode(test_records, test_fmt, tokenizer, config.max_seq_len, config.loss_on)
+        no_test_rows = not test_records
     data = TrainingData(train, test, fmt, truncated, dropped)
     if truncated:
         data.notes.append(f"{truncated} training examples were cut at {config.max_seq_len} tokens.")
+    if no_test_rows:  # a split saved without test rows on purpose: train, but say what is missing
+        data.notes.append("No test rows: the eval loss is not computed (save the curated dataset with test rows "
+                          "on page 1, Dados, to have it).")
     if dropped:
         data.notes.append(f"{dropped} training examples were left out: no answer token fits in "
                           f"{config.max_seq_len} tokens.")

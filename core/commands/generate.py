@@ -49,9 +49,9 @@ def run(args: argparse.Namespace) -> int:
         prompt, reference, version = args.prompt, None, None
         if args.example is not None:
             from core.arena import dataset_version
-            from core.curated import read_split, resolve_source
+            from core.curated import read_test_split, resolve_source
 
-            rows = read_split(resolve_source(args.data, store), "test")
+            rows = read_test_split(resolve_source(args.data, store), args.data)
             if not 0 <= args.example < len(rows):
                 raise PromptMissingError(f"--example must be from 0 to {len(rows) - 1} for {args.data}.")
             prompt, reference = rows[args.example]["title"], rows[args.example]["content"]
