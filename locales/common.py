@@ -13,6 +13,6 @@ TEXT = {
     "nav.resultados": ("5 Results", "5 Resultados"),
     "common.error": ("{message}", "{message}"),
     "common.na": ("n/a", "n/d"),
-    "common.bundled": ("bundled", "incluído"),
+    "common.bundled": ("bundled", "embutido"),
     "common.model_step": ("{name} (step {step})", "{name} (passo {step})"),
 }

@@ -46,3 +46,40 @@ def test_every_field_help_a_page_shows_has_its_portuguese_twin() -> None:
     assert sorted(PT_HELP) == sorted(expected)
     for key, english in expected.items():
         assert _fields(english) == _fields(PT_HELP[key]), key
+
+
+def test_the_first_language_of_a_visit() -> None:
+    from locales import choose_language
+
+    assert choose_language(None, None, None) == "en"              # no hint at all: the README's language
+    assert choose_language(None, None, "pt-BR") == "pt"
+    assert choose_language(None, None, "pt_PT") == "pt"
+    assert choose_language(None, None, "en-GB") == "en"
+    assert choose_language(None, None, "fr") == "en"
+    assert choose_language(None, "pt", "en-US") == "pt"          # the stored choice beats the browser
+    assert choose_language("en", "pt", "pt-BR") == "en"          # ?lang= beats both
+    assert choose_language("xx", None, "pt-BR") == "pt"          # an unknown code is skipped
+    assert choose_language(" PT ", None, None) == "pt"
+
+
+def test_numbers_are_written_the_languages_way() -> None:
+    from locales.numbers import duration, general, integer, number, percent, usd
+
+    assert integer(20000, "en") == "20,000" and integer(20000, "pt") == "20.000"
+    assert number(0.6681, "en", 3) == "0.668" and number(0.6681, "pt", 3) == "0,668"
+    assert number(1234567.891, "pt", 2) == "1.234.567,89"
+    assert number(0.0123, "pt", 4, sign=True) == "+0,0123" and number(-0.5, "en", 1, sign=True) == "-0.5"
+    assert usd(1234.5, "en") == "$1,234.50" and usd(1234.5, "pt") == "US$ 1.234,50"
+    assert usd(0.0009, "en") == "$0.0009" and usd(-2, "pt") == "-US$ 2,00"
+    assert percent(12.5, "pt", 1) == "12,5%" and general(0.15, "pt") == "0,15"
+    assert duration(245, "en") == "4m05s" and duration(3720, "pt") == "1h02m"
+    assert number(None, "en") == "n/a" and usd(float("nan"), "pt") == "n/d"
+
+
+def test_model_names_and_core_text_are_translated() -> None:
+    from ui.numbers import model_name
+
+    assert model_name("SmolLM2-135M-Instruct (bundled)", "pt") == "SmolLM2-135M-Instruct (embutido)"
+    assert model_name("SmolLM2-135M-Instruct (bundled)", "en") == "SmolLM2-135M-Instruct (bundled)"
+    assert model_name("run-1 (step 40)", "pt") == "run-1 (passo 40)"
+    assert model_name("gpt-4o-mini", "pt") == "gpt-4o-mini"

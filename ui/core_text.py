@@ -18,6 +18,8 @@ from ui.numbers import duration, integer, num, usd
 _HARDWARE = re.compile(r"^hardware table: (?P<name>.+?)(?:, scaled from (?P<a>[\d.]+)B to (?P<b>[\d.]+)B parameters)?"
                        r"(?P<rough> \(rough across this gap: .*\))?$")
 _CALIBRATION = re.compile(r"^calibration on (?P<device>.+) \(seq_len (?P<seq>\d+), batch (?P<batch>\d+)\)$")
+_PAST_RUNS = re.compile(r"^(?P<runs>\d+) earlier runs? of (?P<model>.+) on (?P<device>.+): "
+                        r"median (?P<rate>[\d,]+) tokens/s$")   # core/run_data.py
 _SEED_PACE = re.compile(r"^pace of the seed study's job: (?P<tokens>[\d,]+) tokens in ~27 min$")
 _PADDING = re.compile(r"^padding to the longest example of each batch adds (?P<tokens>[\d,]+) tokens per epoch "
                       r"\((?P<pct>\d+)%\)\.$")
@@ -47,6 +49,9 @@ def throughput_source(source: str | None) -> str:
         return out + (_tr("source.rough") if match["rough"] else "")
     if match := _CALIBRATION.match(text):
         return _tr("source.calibration", device=match["device"], seq_len=_int(match["seq"]), batch=match["batch"])
+    if match := _PAST_RUNS.match(text):
+        return _tr("treino.source_past_runs", runs=_int(match["runs"]), model=match["model"], device=match["device"],
+                   rate=_int(match["rate"]))
     if match := _SEED_PACE.match(text):
         return _tr("source.seed_pace", tokens=_int(match["tokens"]))
     return text
@@ -92,8 +97,9 @@ def estimate_summary(est: Any) -> str:
     return "\n".join(lines)
 
 
-def metric_label(name: str) -> str:
-    """A metric's name as shown (core.results.METRIC_LABELS' English, translated)."""
+def metric_label(name: str, language: str | None = None) -> str:
+    """A metric's name as shown (core.results.METRIC_LABELS' English, translated). Pass the
+    language when this is a format_func: Streamlit and AppTest may call it outside the script run."""
     key = f"metric.{name}"
-    text = t(key, lang())
+    text = t(key, language or lang())
     return name if text == key else text
