@@ -66,6 +66,11 @@ def variant_label_any(name: str) -> str:
     return variant_label(name) if name in VARIANTS else name
 
 
+def metric_name(name: str) -> str:
+    """A pure format_func (the language is fixed for this run)."""
+    return metric_label(name, LANG)
+
+
 def named(frame: Any) -> Any:
     """A results table with its model names in the page's language (see MODELS)."""
     if "display_name" in getattr(frame, "columns", ()):
@@ -106,9 +111,9 @@ def launch_form() -> None:
                             f"{v.note_pt if LANG == 'pt' else v.note_en}")
         c1, c2, c3, c4 = st.columns(4)
         metrics = c1.multiselect(tr("resultados.metrics"), list(DEFAULT_METRICS), default=list(DEFAULT_METRICS),
-                                 key="rs_metrics", format_func=metric_label, help=help_for(EvalConfig, "metrics"))
+                                 key="rs_metrics", format_func=metric_name, help=help_for(EvalConfig, "metrics"))
         main = c2.selectbox(tr("resultados.main_metric"), ["semantic", "rougeL", "chrf", "bleu", "judge"],
-                            key="rs_main", format_func=metric_label, help=help_for(EvalConfig, "main_metric"))
+                            key="rs_main", format_func=metric_name, help=help_for(EvalConfig, "main_metric"))
         max_new = c3.number_input(tr("resultados.max_new_tokens"), 8, 1024, 96, step=16, key="rs_max_new",
                                   help=help_for(EvalConfig, "max_new_tokens"))
         seed = c4.number_input(tr("resultados.seed"), 0, 2**31 - 1, 0, key="rs_seed", help=help_for(EvalConfig, "seed"))

@@ -23,7 +23,9 @@ from core.config import field_help
 from core.errors import UserFacingError
 from core.openai_client import WIND_DOWN, resolve_base_url
 from core.openai_finetune import OpenAITrainConfig, request_pause, request_resume
-from ui.common import tr
+from locales import t
+from locales.numbers import usd
+from ui.common import lang, tr
 
 K = "treino.openai."                       # widget keys and UI text keys share this prefix
 SEED_PRESET = {"n_epochs": 3, "batch_size": 3, "learning_rate_multiplier": 1.8}   # the seed study's job
@@ -56,12 +58,13 @@ def _model_choice(store: Any) -> str:
         return st.text_input(tr(K + "model"), value="gpt-4o-mini-2024-07-18", key=K + "model_text",
                              help=_help("model"))
     by_name = {r["model"]: r for r in rows}
+    language = lang()  # a pure format_func: Streamlit and AppTest may call it outside the script run
 
     def label(name: str) -> str:
         row = by_name[name]
-        price = f"${row['training']:.2f}" if row.get("training") is not None else "?"
-        text = tr(K + "model_label", model=name, price=price)
-        return text + (tr(K + "retired") if row.get("retired") else "")
+        price = usd(row["training"], language, 2) if row.get("training") is not None else "?"
+        text = t(K + "model_label", language, model=name, price=price)
+        return text + (t(K + "retired", language) if row.get("retired") else "")
 
     names = list(by_name)
     default = OpenAITrainConfig.__dataclass_fields__["model"].default   # the seed study's gpt-4o-mini
@@ -73,7 +76,8 @@ def _model_choice(store: Any) -> str:
 
 
 def _hyperparameters() -> dict[str, Any]:
-    mode = st.radio(tr(K + "hyper_mode"), HYPER_MODES, format_func=lambda m: tr(K + "hyper_" + m),
+    language = lang()
+    mode = st.radio(tr(K + "hyper_mode"), HYPER_MODES, format_func=lambda m: t(K + "hyper_" + m, language),
                     horizontal=True, key=K + "hyper_mode")
     if mode == "auto":
         return {"n_epochs": "auto", "batch_size": "auto", "learning_rate_multiplier": "auto"}
