@@ -46,6 +46,7 @@ from ui.numbers import integer, num, usd
 
 K = "treino."
 store = get_store()
+LANG = lang()  # format_funcs use it: Streamlit and AppTest may call them outside the script run
 jobs.start_supervisor(store)
 st.title(tr("treino.title"))
 st.caption(tr("treino.intro"))
@@ -90,7 +91,7 @@ def data_choices() -> list[str]:
 
 def data_label(value: str) -> str:
     path = Path(value)
-    return f"{path.name} · {tr('treino.data_file')}" if path.suffix == ".jsonl" else value
+    return f"{path.name} · {t('treino.data_file', LANG)}" if path.suffix == ".jsonl" else value
 
 
 def data_section(openai: bool) -> tuple[str, str]:
