@@ -88,9 +88,19 @@ def tr(key: str, **values: Any) -> str:
     return t(key, lang(), **values)
 
 
-@st.cache_resource(show_spinner=False)
+def _let_go(store: Store) -> None:
+    from core.store.remote import stop_serving
+
+    stop_serving(store)  # a cleared cache opens a new Store, which serves the CLI in its place
+
+
+@st.cache_resource(show_spinner=False, on_release=_let_go)
 def _store() -> Store:
-    return Store()
+    from core.store.remote import serve
+
+    store = Store()
+    serve(store)  # CLI commands run beside the app send their SQL here (DuckDB: one process per file)
+    return store
 
 
 def get_store() -> Store:

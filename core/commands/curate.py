@@ -161,15 +161,34 @@ def _warn_short_split(split: Any) -> None:
         print(f"warning: {short.sentence()}", file=sys.stderr)
 
 
+def _store_for_preset(name: str) -> Any:
+    """The database, to look up a preset saved in the app; an unknown name is named as such even
+    when the database cannot be opened."""
+    from core.commands import open_store
+    from core.curation import BUILTIN_PRESETS, PresetNotFoundError
+    from core.store import DatabaseLockedError
+
+    try:
+        return open_store()
+    except DatabaseLockedError as exc:
+        raise PresetNotFoundError(
+            f"{name!r} is not a built-in preset ({', '.join(BUILTIN_PRESETS)}) and the presets saved in the app "
+            f"cannot be read: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from core.curation import BUILTIN_PRESETS
     from core.curation_stream import curate
+    from core.rawfiles import check_path
 
+    check_path(args.input)  # bad arguments are reported as such, before any database work
+    if args.name:
+        from core.curation_io import check_name
+
+        check_name(args.name)
     store = None
     if args.preset not in BUILTIN_PRESETS:
-        from core.commands import open_store
-
-        store = open_store()
+        store = _store_for_preset(args.preset)
     try:
         config = build_config(args, store)
     finally:
@@ -177,10 +196,8 @@ def run(args: argparse.Namespace) -> int:
             store.close()
     if args.name:
         from core.commands import open_store
-        from core.curation_io import check_name
 
-        check_name(args.name)
-        open_store().close()  # fail now, not after the work, when the app holds the database
+        open_store().close()  # fail now, not after the work, when no app answers for the held database
     from core.rawfiles import check_text_columns
 
     started = time.perf_counter()

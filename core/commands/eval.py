@@ -54,27 +54,44 @@ def _model_ids(store: object, given: list[str]) -> list[str]:
     return ids
 
 
+def _config_from_args(args: argparse.Namespace) -> EvalConfig:
+    from core.evaluate import EvaluationError
+
+    if not _csv(args.models):
+        raise EvaluationError("Give the models to evaluate with --models A,B (see `python -m core models list`).")
+    extra = {}
+    if args.metrics:
+        extra["metrics"] = _csv(args.metrics)
+    if args.rubric_file:
+        try:
+            extra["judge_rubric"] = Path(args.rubric_file).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise EvaluationError(f"The rubric file {args.rubric_file} cannot be read "
+                                  f"({getattr(exc, 'strerror', None) or exc}).") from None
+    config = EvalConfig(
+        models=_csv(args.models), data=args.data, split=args.split,
+        limit=args.limit or None, seed=args.seed, variants=_csv(args.variants) or ["default"],
+        main_metric=args.main_metric, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
+        batch_size=args.batch_size, judge_model=args.judge, **extra)
+    config.validate()
+    return config
+
+
 def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from core.results import leaderboard
 
+    if args.xlsx:
+        from core.export import check_report_path
+
+        check_report_path(args.xlsx)
+    given = None if args.id else _config_from_args(args)  # bad options are named before any database work
     with open_store() as store:
-        if args.id:
+        if given is None:
             config = load_config(store, args.id)
         else:
-            from core.evaluate import EvaluationError
-
-            if not _csv(args.models):
-                raise EvaluationError("Give the models to evaluate with --models A,B (see `python -m core models list`).")
-            extra = {}
-            if args.metrics:
-                extra["metrics"] = _csv(args.metrics)
-            if args.rubric_file:
-                extra["judge_rubric"] = Path(args.rubric_file).read_text(encoding="utf-8")
-            config = EvalConfig(
-                models=_model_ids(store, _csv(args.models)), data=args.data, split=args.split,
-                limit=args.limit or None, seed=args.seed, variants=_csv(args.variants) or ["default"],
-                main_metric=args.main_metric, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
-                batch_size=args.batch_size, judge_model=args.judge, **extra)
+            config = dataclasses.replace(given, models=_model_ids(store, given.models))
 
         shown = []
 

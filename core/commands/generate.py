@@ -45,6 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = GenerationSettings(temperature=args.temperature, max_new_tokens=args.max_new_tokens, top_p=args.top_p,
                                   system_prompt=args.system, user_template=args.template, seed=args.seed)
+    if not args.prompt and args.example is None:  # named before any database work
+        raise PromptMissingError("Give a prompt with --prompt, or a test example with --example N.")
     with open_store() as store:
         prompt, reference, version = args.prompt, None, None
         if args.example is not None:

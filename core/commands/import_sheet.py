@@ -20,10 +20,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.export import import_sheet
+    from pathlib import Path
+
+    from core.export import ImportSheetError, import_sheet
     from core.results import leaderboard
     from core.store.compare import get_evaluation
 
+    path = Path(args.file).expanduser()  # bad arguments are named before any database work
+    if not path.is_file():
+        raise ImportSheetError(f"{path} does not exist.")
+    if path.suffix.lower() not in (".xlsx", ".xlsm", ".ods", ".csv"):
+        raise ImportSheetError(f"{path.name}: import reads .xlsx, .ods or .csv files.")
     with open_store() as store:
         for eval_id in import_sheet(store, args.file, score=not args.no_score):
             row = get_evaluation(store, eval_id) or {}

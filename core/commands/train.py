@@ -170,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
     from core import jobs
 
     config = config_from_args(args)
+    config.validate()  # bad options are named before any database work (launch checks again)
     with open_store() as store:
         run_id = jobs.launch(store, config)
         print(f"run {run_id} started ({config.backend}, {config.base_model}, data {config.data}); "

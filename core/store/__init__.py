@@ -3,7 +3,13 @@
 DuckDB lets one process hold a file read-write, and while it does no other process can open
 it at all. So the app process is the only writer (one ``Store``, one connection, a cursor per
 thread), training subprocesses never open the database (they append to events.jsonl), and the
-CLI opens it only when the app is not running: ``DatabaseLockedError`` says so in one sentence.
+CLI opens the file itself only when the app is not running; while it is, the CLI sends its SQL
+to the app (``core.store.remote``: ``RemoteStore`` has this class's API), and where neither is
+possible ``DatabaseLockedError`` says so in one sentence.
+
+Every open ``Store`` is closed at interpreter exit (cursors first): a DuckDB object still alive
+then (say, the cursor of a daemon thread) makes DuckDB's bindings print "nanobind: leaked ..."
+lines in the user's terminal.
 
 Schema changes are named migrations (``MIGRATIONS`` lists in the modules of this package, named
 ``NNNN_description``; numbers: 00xx core, 01xx curation, 02xx formats and prices, 03xx runs,
@@ -17,10 +23,12 @@ This package is the only place that talks SQL.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +45,11 @@ MIGRATION_MODULES = ("core.store.base", "core.store.curation", "core.store.forma
 
 class DatabaseLockedError(UserFacingError):
     """Another process (usually the running app) holds the database file."""
+
+    def __init__(self, message: str, path: str = "", holder_pid: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.holder_pid = holder_pid  # the process DuckDB names as the holder, when it does
 
 
 class DatabaseUnreadableError(UserFacingError):
@@ -62,6 +75,30 @@ def all_migrations() -> list[tuple[str, str]]:
     return sorted(found)
 
 
+class _Slot:
+    """A thread's cursor and transaction flag. The store keeps (weakly) every slot so that
+    ``close`` can drop the cursors of threads that still run (a daemon thread's thread-local
+    would otherwise keep its cursor alive until the interpreter is gone)."""
+
+    __slots__ = ("cursor", "in_transaction", "__weakref__")
+
+    def __init__(self) -> None:
+        self.cursor: duckdb.DuckDBPyConnection | None = None
+        self.in_transaction = False
+
+
+_OPEN_STORES: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_stores() -> None:
+    # Registered when this package is first imported, so it runs after the exit handlers of
+    # modules that import it (core.jobs joins its supervisor threads first).
+    for store in list(_OPEN_STORES):
+        with contextlib.suppress(Exception):
+            store.close()
+
+
 class Store:
     """One DuckDB connection for the whole process; ``cursor()`` gives each thread its own."""
 
@@ -70,7 +107,7 @@ class Store:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = duckdb.connect(self.path, read_only=read_only)
+            self._conn: duckdb.DuckDBPyConnection | None = duckdb.connect(self.path, read_only=read_only)
         except duckdb.IOException as exc:
             raise self._explain_open_error(exc) from None
         except duckdb.Error as exc:
@@ -78,8 +115,12 @@ class Store:
                 f"The database file {self.path} could not be opened ({str(exc).splitlines()[0]})."
             ) from None
         self._local = threading.local()
+        self._slots: weakref.WeakSet[_Slot] = weakref.WeakSet()
+        self._slots_lock = threading.Lock()
         self._write_lock = threading.RLock()
+        self._on_close: list[Any] = []  # callables run first by close() (the app's endpoint for the CLI)
         self.read_only = read_only
+        _OPEN_STORES.add(self)
         if not read_only:
             self.migrate()
 
@@ -90,18 +131,36 @@ class Store:
             who = f" (process {pid.group(1)})" if pid else ""
             return DatabaseLockedError(
                 f"The database {self.path} is in use by another process{who}, usually the running app: "
-                "stop the app or use it instead, or point --db / FTDASH_DB at another file."
+                "stop the app or use it instead, or point --db / FTDASH_DB at another file.",
+                path=self.path, holder_pid=int(pid.group(1)) if pid else None,
             )
         return DatabaseUnreadableError(f"The database file {self.path} could not be opened ({text.splitlines()[0]}).")
 
     # -- connections -------------------------------------------------------------------------
+    def _slot(self) -> _Slot:
+        slot = getattr(self._local, "slot", None)
+        if slot is None:
+            slot = self._local.slot = _Slot()
+            with self._slots_lock:
+                self._slots.add(slot)
+        return slot
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor (DuckDB cursors are not shared across threads)."""
-        cur = getattr(self._local, "cursor", None)
-        if cur is None:
-            cur = self._conn.cursor()
-            self._local.cursor = cur
-        return cur
+        slot = self._slot()
+        if slot.cursor is None:
+            if self._conn is None:
+                raise duckdb.ConnectionException(f"The database {self.path} was closed.")
+            slot.cursor = self._conn.cursor()
+        return slot.cursor
+
+    def close_cursor(self) -> None:
+        """Close this thread's cursor now (a thread that is about to end and used the store)."""
+        slot = getattr(self._local, "slot", None)
+        if slot is not None and slot.cursor is not None:
+            cur, slot.cursor = slot.cursor, None
+            with contextlib.suppress(duckdb.Error):
+                cur.close()
 
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
         try:
@@ -136,18 +195,19 @@ class Store:
         the same thread join the outer transaction (so several helpers can commit together)."""
         with self._write_lock:
             cur = self.cursor()
-            if getattr(self._local, "in_transaction", False):
+            slot = self._slot()
+            if slot.in_transaction:
                 yield cur
                 return
             cur.execute("BEGIN TRANSACTION")
-            self._local.in_transaction = True
+            slot.in_transaction = True
             try:
                 yield cur
             except BaseException:
-                self._local.in_transaction = False
+                slot.in_transaction = False
                 cur.execute("ROLLBACK")
                 raise
-            self._local.in_transaction = False
+            slot.in_transaction = False
             try:
                 cur.execute("COMMIT")
             except duckdb.Error as exc:  # e.g. the write-ahead log could not be written
@@ -158,7 +218,23 @@ class Store:
                 raise
 
     def close(self) -> None:
-        self._conn.close()
+        """Close every thread's cursor, then the connection (idempotent). Nothing of DuckDB's is
+        left referenced, even from threads that still run."""
+        hooks, self._on_close = self._on_close, []
+        for hook in hooks:
+            with contextlib.suppress(Exception):
+                hook()
+        with self._slots_lock:
+            slots = list(self._slots)
+        for slot in slots:
+            cur, slot.cursor = slot.cursor, None
+            if cur is not None:
+                with contextlib.suppress(duckdb.Error):
+                    cur.close()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+        _OPEN_STORES.discard(self)
 
     def __enter__(self) -> Store:
         return self
