@@ -45,6 +45,7 @@ from core.datasets import (
 )
 from core.errors import UserFacingError
 from core.paths import sample_raw_path
+from core.selection import set_current
 from core.store.curation import list_curated, list_presets, list_raw_datasets, record_raw_dataset
 from locales import t
 from ui.common import follow_task, get_store, help_for, lang, show_error, tr
@@ -399,6 +400,7 @@ with right:
         else:
             try:
                 saved = save_curated(store, name.strip(), split_of(features, result), allow_no_test=allow_no_test)
+                set_current(store, "dataset", f"{saved['name']}@v{saved['version']}")  # pages 2-5 open with it
                 st.success(tr("dados.saved", name=saved["name"], version=saved["version"], train=saved["train"],
                               test=saved["test"], folder=saved["folder"]))
             except UserFacingError as exc:
