@@ -29,7 +29,7 @@ from core.formats import FORMATS, get_preset, read_export_manifest
 from core.formats import PRESETS as TEMPLATE_PRESETS
 from core.paths import data_dir
 from core.store import runs as db
-from core.store.curation import list_curated
+from core.selection import DEFAULT_DATASET, available_datasets, get_current, remember_launch
 from core.train_config import (
     ALL_PROJECTIONS,
     DEVICES,
@@ -40,6 +40,7 @@ from core.train_config import (
     TrainConfig,
 )
 from locales import t
+from ui import selection
 from ui.common import get_store, help_for, lang, show_error, tr
 from ui.core_text import throughput_source
 from ui.numbers import integer, num, usd
@@ -82,7 +83,7 @@ if K + "preset" not in st.session_state:
 
 # -- data ------------------------------------------------------------------------------------------
 def data_choices() -> list[str]:
-    curated = ["seed-study"] + [f"{c['name']}@v{c['version']}" for c in list_curated(store)]
+    curated = available_datasets(store)
     folder = data_dir() / "export"
     files = sorted(str(p) for p in folder.glob("*.jsonl")) if folder.is_dir() else []
     seed_file = data_dir() / "seed" / "trn_gpt4_formatted.jsonl"
@@ -97,9 +98,16 @@ def data_label(value: str) -> str:
 def data_section(openai: bool) -> tuple[str, str]:
     """(data, format): a curated dataset or an exported file, and its training format."""
     choices = [c for c in data_choices() if not openai or c.endswith(".jsonl")]
+    key = K + "data" + (".openai" if openai else "")
+    if openai:  # an exported file of the current dataset when there is one
+        current = get_current(store, "dataset")
+        selection.prefer(key, choices, next((c for c in choices if current and
+                                             read_export_manifest(c).get("source") == current), None))
+    else:
+        selection.start(key, "dataset", choices, default=DEFAULT_DATASET)
     left, right = st.columns([3, 2])
-    data = left.selectbox(tr("treino.data"), choices, key=K + "data" + (".openai" if openai else ""),
-                          format_func=data_label, help=help_for(TrainConfig, "data"))
+    data = left.selectbox(tr("treino.data"), choices, key=key, format_func=data_label,
+                          help=help_for(TrainConfig, "data"), on_change=selection.chosen, args=(key, "dataset"))
     manifest_format = read_export_manifest(data).get("format") if data and data.endswith(".jsonl") else None
     if openai:
         return data, manifest_format or "openai-chat"
@@ -265,6 +273,8 @@ with st.expander(tr("treino.new_run"), expanded=not ACTIVE, icon=":material/add_
                 show_error(exc)
             else:
                 st.session_state[K + "run"] = run_id
+                remember_launch(store, run_id, config.backend, config.base_model)  # pages 4-5 open with it
+                selection.made("run", run_id)
                 # said on the next run, which folds the form: a toast sent before st.rerun() can be
                 # gone before a busy browser draws the rerun (the journey test missed it under load)
                 st.session_state[K + "launched"] = run_id
@@ -418,9 +428,9 @@ def live_section() -> None:
         return
     RUNS.update(runs)
     ids = list(runs)
-    if st.session_state.get(K + "run") not in runs:
-        st.session_state[K + "run"] = ids[0]
-    selected = st.selectbox(tr("treino.run"), ids, key=K + "run", format_func=run_label)
+    selection.start(K + "run", "run", ids, default=ids[0])  # the URL's, else the current run, else the newest
+    selected = st.selectbox(tr("treino.run"), ids, key=K + "run", format_func=run_label, on_change=selection.chosen,
+                            args=(K + "run", "run"))
     run_view(runs[selected])
     still_active = any(r["status"] not in db.TERMINAL for r in runs.values())
     if still_active != ACTIVE:
