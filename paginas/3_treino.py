@@ -28,8 +28,8 @@ from core.errors import UserFacingError
 from core.formats import FORMATS, get_preset, read_export_manifest
 from core.formats import PRESETS as TEMPLATE_PRESETS
 from core.paths import data_dir
-from core.store import runs as db
 from core.selection import DEFAULT_DATASET, available_datasets, get_current, remember_launch
+from core.store import runs as db
 from core.train_config import (
     ALL_PROJECTIONS,
     DEVICES,
