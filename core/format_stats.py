@@ -11,7 +11,7 @@ examples that exceed each target model's context or training sequence length.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,16 +109,20 @@ class FormatStats:
 
 
 def format_stats(rows: Sequence[dict[str, Any]], fmt: str, template: TemplateConfig | None = None,
-                 local_spec: str = DEFAULT_LOCAL_MODEL, openai_encoding: str = DEFAULT_OPENAI_ENCODING) -> FormatStats:
-    """Token counts of every row in ``fmt`` with the tokenizer that will read it."""
+                 local_spec: str = DEFAULT_LOCAL_MODEL, openai_encoding: str = DEFAULT_OPENAI_ENCODING,
+                 raw_cache: dict[str, list[int]] | None = None) -> FormatStats:
+    """Token counts of every row in ``fmt`` with the tokenizer that will read it. ``raw_cache`` keeps
+    the raw title + content counts per tokenizer between formats (four formats share one)."""
     from core.tokens import get_counter
 
     template = template or get_preset(DEFAULT_PRESET)
     name = tokenizer_for_format(fmt, local_spec, openai_encoding)
     counter = get_counter(name)
-    titles = counter.count([r["title"] for r in rows])
-    contents = counter.count([r["content"] for r in rows])
-    raw = (titles + contents).tolist()
+    raw = (raw_cache or {}).get(name)
+    if raw is None:
+        raw = (counter.count([r["title"] for r in rows]) + counter.count([r["content"] for r in rows])).tolist()
+        if raw_cache is not None:
+            raw_cache[name] = raw
     records = to_records(rows, fmt, template, local_spec)
     if fmt == "openai-chat":
         counts = openai_chat_counts(records, openai_encoding).tolist()
@@ -128,9 +132,17 @@ def format_stats(rows: Sequence[dict[str, Any]], fmt: str, template: TemplateCon
 
 
 def all_format_stats(rows: Sequence[dict[str, Any]], template: TemplateConfig | None = None,
-                     local_spec: str = DEFAULT_LOCAL_MODEL,
-                     openai_encoding: str = DEFAULT_OPENAI_ENCODING) -> dict[str, FormatStats]:
-    return {fmt: format_stats(rows, fmt, template, local_spec, openai_encoding) for fmt in FORMATS}
+                     local_spec: str = DEFAULT_LOCAL_MODEL, openai_encoding: str = DEFAULT_OPENAI_ENCODING,
+                     progress: Callable[[float, str], None] | None = None) -> dict[str, FormatStats]:
+    """Every format's statistics; ``progress(fraction, format)`` is told before each format (the first
+    local one may load, or on a first run convert, the local model's tokenizer)."""
+    raw_cache: dict[str, list[int]] = {}
+    stats = {}
+    for done, fmt in enumerate(FORMATS):
+        if progress is not None:
+            progress(done / len(FORMATS), fmt)
+        stats[fmt] = format_stats(rows, fmt, template, local_spec, openai_encoding, raw_cache)
+    return stats
 
 
 @dataclass

@@ -9,6 +9,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "treinado, seus tokens, quanto custa e quanto tempo leva, antes de lançar qualquer coisa."),
     "formatos.source": ("Curated dataset", "Dataset curado"),
     "formatos.folder": ("…or a folder (curate --out)", "…ou uma pasta (curate --out)"),
+    "formatos.counting": ("Counting tokens: {fmt} ({done}/{total})", "Contando tokens: {fmt} ({done}/{total})"),
+    "formatos.loading_tokenizer": ("Loading the tokenizer of {model}", "Carregando o tokenizador de {model}"),
+    "formatos.counting_elapsed": ("{message} · {seconds} s", "{message} · {seconds} s"),
+    "formatos.first_tokenizer": (
+        "First use of {model}: its tokenizer is being prepared (the bundled model is converted from GGUF once, "
+        "up to a minute on a small CPU). The page fills in when it is ready; later visits take about a second.",
+        "Primeiro uso de {model}: o tokenizador está sendo preparado (o modelo embutido é convertido do GGUF uma "
+        "vez, até um minuto numa CPU pequena). A página se completa quando estiver pronto; as próximas visitas "
+        "levam cerca de um segundo."),
     "formatos.split": ("Split", "Divisão"),
     "formatos.split_train": ("train", "treino"),
     "formatos.split_test": ("test", "teste"),

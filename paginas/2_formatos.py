@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.background import Task, Tasks
+from core.bundled import bundled_model_dir, is_bundled
 from core.calibrate import CalibrationConfig, calibration_job, list_calibrations, start_calibration
 from core.costs import (
     Estimate,
@@ -39,6 +42,7 @@ from core.format_stats import (
     context_report,
     context_targets,
     default_system_tokens,
+    tokenizer_for_format,
 )
 from core.formats import (
     FORMATS,
@@ -49,9 +53,11 @@ from core.formats import (
     render_text,
     to_records,
 )
-from core.store.curation import list_curated
+from core.selection import DEFAULT_DATASET, available_datasets
+from core.tokens import get_counter
 from core.validate import validate_records
 from locales import t, text_table
+from ui import selection
 from ui.common import get_store, help_for, lang, show_error, tr
 from ui.core_text import estimate_summary
 from ui.numbers import chart as localized
@@ -90,9 +96,40 @@ def load_rows(folder: str, split: str, mtime: float) -> list[dict[str, str]]:
     return read_split(Path(folder), split)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def stats_for(folder: str, split: str, mtime: float, template_json: str, local: str, encoding: str) -> dict[str, FormatStats]:
-    return all_format_stats(load_rows(folder, split, mtime), TemplateConfig.from_json(template_json), local, encoding)
+@st.cache_resource(show_spinner=False)
+def _stats_tasks() -> Tasks:
+    return Tasks(keep=16, name="format-stats")
+
+
+def stats_task(rows: list[dict[str, str]], key: tuple[Any, ...], template: TemplateConfig, local: str,
+               encoding: str) -> Task:
+    """Every format's token statistics, counted in a background thread of the app: a first visit
+    loads the local tokenizer (the bundled model's is converted from GGUF once, ~20-60 s), and the
+    page shows the progress meanwhile instead of nothing; a reload follows the same count."""
+    def work(report: Any) -> dict[str, FormatStats]:
+        report(0.0, t("formatos.loading_tokenizer", LANG, model=local))
+        get_counter(tokenizer_for_format("alpaca", local, encoding))  # the slow part of a first visit
+        def progress(fraction: float, fmt: str) -> None:
+            report(fraction, t("formatos.counting", LANG, fmt=t(f"formatos.fmt_{fmt}", LANG),
+                               done=FORMATS.index(fmt) + 1, total=len(FORMATS)))
+        return all_format_stats(rows, template, local, encoding, progress=progress)
+
+    return _stats_tasks().start(key, work)
+
+
+def follow_stats(task: Task, local: str) -> dict[str, FormatStats]:
+    if not task.done:
+        if is_bundled(local) and not (bundled_model_dir(convert=False) / "model.safetensors").exists():
+            note = st.info(tr("formatos.first_tokenizer", model=local), icon=":material/hourglass_top:")
+        else:
+            note = st.empty()
+        bar = st.empty()
+        while not task.wait(0.25):
+            bar.progress(max(task.fraction, 0.02), text=tr("formatos.counting_elapsed", message=task.message or "…",
+                                                           seconds=f"{time.time() - task.started_at:.0f}"))
+        bar.empty()
+        note.empty()
+    return task.outcome()
 
 
 # -- inputs: dataset, models, template -----------------------------------------------------------
@@ -103,8 +140,10 @@ if "formatos_user" not in st.session_state:
     apply_preset()
 
 cols = st.columns([3, 2, 1.4, 2, 2, 1.4])
-sources = ["seed-study"] + [f"{c['name']}@v{c['version']}" for c in list_curated(store)]
-source = cols[0].selectbox(tr("formatos.source"), sources, key="formatos_source", help=help_for(FormatView, "source"))
+sources = available_datasets(store)
+selection.start("formatos_source", "dataset", sources, default=DEFAULT_DATASET)
+source = cols[0].selectbox(tr("formatos.source"), sources, key="formatos_source", help=help_for(FormatView, "source"),
+                           on_change=selection.chosen, args=("formatos_source", "dataset"))
 folder_text = cols[1].text_input(tr("formatos.folder"), key="formatos_folder", placeholder="dados/curated/…/v1")
 split = cols[2].radio(tr("formatos.split"), ["train", "test"], key="formatos_split", horizontal=True,
                       format_func=labels("formatos.split_"), help=help_for(FormatView, "split"))
@@ -139,8 +178,9 @@ try:
     if not rows:
         st.info(tr("formatos.no_rows"))
         st.stop()
-    with st.spinner("…"):
-        stats = stats_for(str(folder), view.split, mtime, template.to_json(), view.local_model, view.openai_encoding)
+    stats = follow_stats(stats_task(rows, (str(folder), view.split, mtime, template.to_json(), view.local_model,
+                                           view.openai_encoding), template, view.local_model, view.openai_encoding),
+                         view.local_model)
 except UserFacingError as exc:
     show_error(exc)
     st.stop()
