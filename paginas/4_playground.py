@@ -18,7 +18,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.arena import arena_leaderboard, dataset_version, draw_pair, record_vote
+from core.arena import arena_leaderboard, dataset_version, default_pool, draw_pair, pool_options, record_vote
 from core.config import ConfigError
 from core.curated import read_test_split, resolve_source
 from core.errors import UserFacingError
@@ -26,8 +26,9 @@ from core.generate import GenerationSettings, settings_for_model
 from core.live_answers import LiveBatch, get_batch, start_batch
 from core.registry import BUNDLED_ID, LOCAL_KINDS, Prices, add_endpoint, available_models
 from core.store.compare import list_generations, list_votes
-from core.store.curation import list_curated
+from core.selection import DEFAULT_DATASET, available_datasets
 from locales import t
+from ui import selection
 from ui.common import get_store, help_for, lang, openai_key_for, show_error, tr
 from ui.numbers import chart, general, integer, model_name, seconds, usd
 
@@ -74,7 +75,7 @@ def _test_rows(folder: str, source: str) -> list[dict[str, str]]:
 
 
 def pick_random_example(count: int) -> None:
-    st.session_state["pg_example"] = random.randrange(count)
+    st.session_state["pg_example"] = random.randrange(count) + 1  # 1-based, as people count (and page 2)
 
 
 def prompt_section() -> tuple[str, dict[str, Any]]:
@@ -85,9 +86,11 @@ def prompt_section() -> tuple[str, dict[str, Any]]:
         prompt = st.text_area(tr("playground.prompt"), key="pg_prompt", height=80,
                               placeholder=tr("playground.prompt_placeholder"))
         return prompt.strip(), {}
-    datasets = ["seed-study"] + [f"{c['name']}@v{c['version']}" for c in list_curated(store)]
+    datasets = available_datasets(store)
+    selection.start("pg_dataset", "dataset", datasets, default=DEFAULT_DATASET)
     left, middle, right = st.columns([4, 3, 1], vertical_alignment="bottom")
-    dataset = left.selectbox(tr("playground.dataset"), datasets, key="pg_dataset", help=tr("playground.dataset_help"))
+    dataset = left.selectbox(tr("playground.dataset"), datasets, key="pg_dataset", help=tr("playground.dataset_help"),
+                             on_change=selection.chosen, args=("pg_dataset", "dataset"))
     try:
         folder = resolve_source(dataset, store)
         rows = _test_rows(str(folder), dataset)
@@ -96,10 +99,10 @@ def prompt_section() -> tuple[str, dict[str, Any]]:
         return "", {}
     if not rows:
         return "", {}
-    if st.session_state.get("pg_example", 0) >= len(rows):
-        st.session_state["pg_example"] = 0
-    index = int(middle.number_input(tr("playground.example"), 0, len(rows) - 1, key="pg_example",
-                                    help=tr("playground.example_help")))
+    if not 1 <= st.session_state.get("pg_example", 1) <= len(rows):
+        st.session_state["pg_example"] = 1
+    index = int(middle.number_input(tr("playground.example"), 1, len(rows), key="pg_example",
+                                    help=tr("playground.example_help", total=len(rows)))) - 1
     right.button(tr("playground.random_example"), key="pg_example_random", icon=":material/casino:",
                  on_click=pick_random_example, args=(len(rows),))
     row = rows[index]
@@ -210,9 +213,11 @@ def answer_columns(batch: LiveBatch, headers: list[tuple[str, str | None]], show
 
 # -- side by side -----------------------------------------------------------------------------------
 def side_by_side(prompt: str, meta: dict[str, Any]) -> None:
-    default = [m for m in (BUNDLED_ID,) if m in MODELS]
-    chosen = st.multiselect(tr("playground.models"), list(MODELS), default=default, max_selections=4,
-                            format_func=model_label, key="pg_models", help=tr("playground.models_help"))
+    # the URL's models, else the current ones (a launched run's base and, once made, its fine-tune)
+    selection.start_models("pg_models", list(MODELS), [BUNDLED_ID], max_count=4)
+    chosen = st.multiselect(tr("playground.models"), list(MODELS), max_selections=4, format_func=model_label,
+                            key="pg_models", help=tr("playground.models_help"), on_change=selection.chosen,
+                            args=("pg_models", "models"))
     per_column = st.toggle(tr("playground.per_column"), key="pg_per_column", help=tr("playground.per_column_help"))
     shared: GenerationSettings | None = GenerationSettings()
     if not per_column:
@@ -302,8 +307,9 @@ def leaderboard_section() -> None:
               tr("playground.col_games"): r["games"],
               tr("playground.col_wtl"): f"{r['wins']} / {r['ties']} / {r['losses']}"}
              for r, name in zip(board, names)]
-    left, right = st.columns([3, 2])
-    left.dataframe(table, hide_index=True, width="stretch", key="pg_leaderboard_table")
+    # full width, the model column wide: fine-tune names (run id, step) were cut in a narrow column
+    st.dataframe(table, hide_index=True, width="stretch", key="pg_leaderboard_table",
+                 column_config={tr("playground.col_model"): st.column_config.TextColumn(width="large")})
     shown = [r["games"] >= MIN_GAMES_FOR_CI for r in board]
     figure = go.Figure(go.Scatter(
         x=[r["rating"] for r in board], y=names, mode="markers", marker={"size": 11},
@@ -311,16 +317,22 @@ def leaderboard_section() -> None:
                  "array": [r["ci_high"] - r["rating"] if ok else 0 for r, ok in zip(board, shown)],
                  "arrayminus": [r["rating"] - r["ci_low"] if ok else 0 for r, ok in zip(board, shown)]}))
     figure.update_layout(height=80 + 40 * len(board), margin={"l": 10, "r": 10, "t": 10, "b": 30},
-                         yaxis={"autorange": "reversed"}, xaxis_title=tr("playground.col_rating"))
-    right.plotly_chart(chart(figure), key="pg_leaderboard_chart", width="stretch")
+                         yaxis={"autorange": "reversed", "automargin": True}, xaxis_title=tr("playground.col_rating"))
+    st.plotly_chart(chart(figure), key="pg_leaderboard_chart", width="stretch")
 
 
 def arena(prompt: str, meta: dict[str, Any]) -> None:
     st.caption(tr("playground.arena_intro"))
-    local = [m for m in MODELS if MODELS[m]["kind"] in LOCAL_KINDS]
-    default = local if len(local) >= 2 else list(MODELS)[:2]
-    pool = st.multiselect(tr("playground.arena_pool"), list(MODELS), default=default, format_func=model_label,
-                          key="pg_arena_pool", help=tr("playground.models_help"))
+    # checkpoints only when asked for: a run registers many, and pairs of one run's steps say little
+    include = st.toggle(tr("playground.arena_checkpoints"), key="pg_arena_checkpoints",
+                        help=tr("playground.arena_checkpoints_help"))
+    options = pool_options(list(MODELS.values()), include_checkpoints=include)
+    if "pg_arena_pool" in st.session_state:
+        st.session_state["pg_arena_pool"] = [m for m in st.session_state["pg_arena_pool"] if m in options]
+    else:
+        st.session_state["pg_arena_pool"] = default_pool(list(MODELS.values()))
+    pool = st.multiselect(tr("playground.arena_pool"), options, format_func=model_label, key="pg_arena_pool",
+                          help=tr("playground.models_help"))
     with st.expander(tr("playground.settings_shared"), icon=":material/tune:"):
         settings = settings_form("pg_arena", GenerationSettings())
     api_key, key_ready = api_key_for(pool)
@@ -375,7 +387,7 @@ def restore_from_url() -> None:
         st.session_state["pg_mode"] = mode
         if batch.meta.get("curated_source"):
             st.session_state.update(pg_source="example", pg_dataset=batch.meta["curated_source"],
-                                    pg_example=batch.meta.get("example_index") or 0)
+                                    pg_example=(batch.meta.get("example_index") or 0) + 1)
         else:
             st.session_state.update(pg_source="free", pg_prompt=batch.prompt)
         if mode == "side":
