@@ -25,8 +25,8 @@ from core.errors import UserFacingError
 from core.generate import GenerationSettings, settings_for_model
 from core.live_answers import LiveBatch, get_batch, start_batch
 from core.registry import BUNDLED_ID, LOCAL_KINDS, Prices, add_endpoint, available_models
-from core.store.compare import list_generations, list_votes
 from core.selection import DEFAULT_DATASET, available_datasets
+from core.store.compare import list_generations, list_votes
 from locales import t
 from ui import selection
 from ui.common import get_store, help_for, lang, openai_key_for, show_error, tr
