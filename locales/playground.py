@@ -21,8 +21,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "The built-in seed-study split, or a curation saved on page 1 (name@version).",
         "O split embutido seed-study, ou uma curadoria salva na página 1 (nome@versão).",
     ),
-    "playground.example": ("Test example #", "Exemplo de teste nº"),
-    "playground.example_help": ("Row of the test split (0-based).", "Linha do split de teste (a partir de 0)."),
+    "playground.example": ("Test example", "Exemplo de teste"),
+    "playground.example_help": ("Which example of the test split: 1 to {total}, counted from 1 as on page 2.",
+                                "Qual exemplo do split de teste: de 1 a {total}, contando a partir de 1 como na "
+                                "página 2."),
+    "playground.arena_checkpoints": ("Include checkpoints", "Incluir checkpoints"),
+    "playground.arena_checkpoints_help": (
+        "Fine-tunes register a model at every saved step; the arena leaves these checkpoints out unless you "
+        "include them here.",
+        "Os ajustes finos registram um modelo a cada passo salvo; a arena deixa esses checkpoints de fora, a "
+        "menos que você os inclua aqui."),
     "playground.random_example": ("Random", "Sortear"),
     "playground.reference": ("Reference answer (the dataset's content)", "Resposta de referência (o conteúdo do dataset)"),
     "playground.example_title": ("Title (sent as the prompt)", "Título (enviado como prompt)"),
