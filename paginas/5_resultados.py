@@ -30,8 +30,9 @@ from core.paths import results_dir, seed_dir
 from core.prompt_variants import VARIANTS
 from core.registry import BUNDLED_ID, REMOTE_KINDS, available_models
 from core.store.compare import delete_evaluation, eval_models, list_evaluations
-from core.store.curation import list_curated
+from core.selection import DEFAULT_DATASET, available_datasets
 from locales import t, text_table
+from ui import selection
 from ui.common import get_store, help_for, lang, openai_key_for, show_error, tr
 from ui.core_text import metric_label
 from ui.numbers import chart, integer, model_name, num
@@ -91,13 +92,17 @@ def launch_form() -> None:
             st.info(tr("resultados.no_models"))
             return
         ids = list(MODELS)
-        default = [BUNDLED_ID] if BUNDLED_ID in MODELS else ids[:1]
-        models = st.multiselect(tr("resultados.models"), ids, default=default, key="rs_models",
+        # the URL's models, else the current ones (a launched run's base and, once made, its fine-tune)
+        selection.start_models("rs_models", ids, [BUNDLED_ID] if BUNDLED_ID in MODELS else ids[:1])
+        models = st.multiselect(tr("resultados.models"), ids, key="rs_models",
                                 format_func=lambda m: f"{MODELS[m]['display_name']} · {MODELS[m]['kind']}",
-                                help=help_for(EvalConfig, "models"))
+                                help=help_for(EvalConfig, "models"), on_change=selection.chosen,
+                                args=("rs_models", "models"))
         left, middle, right = st.columns(3)
-        sources = ["seed-study"] + [f"{c['name']}@v{c['version']}" for c in list_curated(store)]
-        data = left.selectbox(tr("resultados.data"), sources, key="rs_data", help=help_for(EvalConfig, "data"))
+        sources = available_datasets(store)
+        selection.start("rs_data", "dataset", sources, default=DEFAULT_DATASET)
+        data = left.selectbox(tr("resultados.data"), sources, key="rs_data", help=help_for(EvalConfig, "data"),
+                              on_change=selection.chosen, args=("rs_data", "dataset"))
         split = middle.selectbox(tr("resultados.split"), ["test", "train"], key="rs_split",
                                  format_func=lambda s: t(f"formatos.split_{s}", LANG), help=help_for(EvalConfig, "split"))
         limit = right.number_input(tr("resultados.limit"), min_value=0, value=20, step=10, key="rs_limit",
