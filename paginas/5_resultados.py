@@ -29,8 +29,8 @@ from core.metrics import DEFAULT_METRICS, DEFAULT_RUBRIC
 from core.paths import results_dir, seed_dir
 from core.prompt_variants import VARIANTS
 from core.registry import BUNDLED_ID, REMOTE_KINDS, available_models
-from core.store.compare import delete_evaluation, eval_models, list_evaluations
 from core.selection import DEFAULT_DATASET, available_datasets
+from core.store.compare import delete_evaluation, eval_models, list_evaluations
 from locales import t, text_table
 from ui import selection
 from ui.common import get_store, help_for, lang, openai_key_for, show_error, tr
