@@ -132,7 +132,7 @@ def test_test_example_is_the_prompt_with_its_reference(two_models, seed_rows) ->
     first, second = two_models
     at = _app()
     at.radio(key="pg_source").set_value("example").run()
-    at.number_input(key="pg_example").set_value(3).run()
+    at.number_input(key="pg_example").set_value(4).run()  # people count from 1: the fourth row, index 3
     row = seed_rows["test"][3]
     assert row["title"] in _texts(at) and row["content"].strip() in [x.strip() for x in _texts(at)]
     at.multiselect(key="pg_models").set_value([first, second])
