@@ -179,6 +179,9 @@ class Estimate:
     time_s: float | None = None
     tokens_per_s: float | None = None
     throughput_source: str = ""
+    # where tokens/s came from: past-runs | calibration | table (hardware table) | given | seed-job
+    throughput_kind: str = ""
+    overhead_s: float | None = None   # seconds outside training steps (load, eval, save), from past runs
     usd_per_hour: float | None = None
     price_as_of: str | None = None
     price_source: str = ""
@@ -208,6 +211,9 @@ class Estimate:
                 lines.append(f"examples longer than the sequence length {self.limit} (truncated): {self.n_over_limit}")
             lines.append(f"throughput: {self.tokens_per_s:,.1f} tokens/s ({self.throughput_source})"
                          if self.tokens_per_s else "throughput: unknown")
+            if self.overhead_s:
+                lines.append(f"plus {format_duration(self.overhead_s)} outside the training steps (loading, "
+                             "evaluation, saving), as past runs took")
             if self.usd_per_hour is not None:
                 lines.append(f"at {format_usd(self.usd_per_hour)}/hour: {format_usd(self.total_cost_usd)}")
         if self.time_s is not None:
@@ -272,7 +278,8 @@ def estimate_openai(store: Store, model: str, train_file_or_records: str | Path 
                    n_over_limit=int((counts > limit).sum()), train_cost_usd=_per_million(billable, price.training),
                    price_as_of=str(price.as_of) if price.as_of else None, price_source=price.source,
                    time_s=billable / SEED_JOB_TOKENS_PER_S, tokens_per_s=SEED_JOB_TOKENS_PER_S,
-                   throughput_source="pace of the seed study's job: 990,507 tokens in ~27 min")
+                   throughput_source="pace of the seed study's job: 990,507 tokens in ~27 min",
+                   throughput_kind="seed-job")
     if test_rows:
         test_records, _ = _chat_records(test_rows, template or get_preset(DEFAULT_PRESET))
         prompts = [[m for m in r["messages"] if m.get("role") != "assistant"] for r in test_records]
@@ -362,8 +369,8 @@ def estimate_local(store: Store, model: str, data: str | Path | Sequence[dict[st
     est = Estimate(kind="local", model=model, format=fmt, n_examples=len(records), epochs=epochs,
                    tokens_per_epoch=per_epoch_real, billable_tokens=per_epoch * epochs, data_path=path, limit=seq_len,
                    n_over_limit=int((counts > seq_len).sum()))
-    rate, source, hourly = _throughput(store, model, seq_len, batch_size, hardware, tokens_per_s, size_b)
-    est.tokens_per_s, est.throughput_source = rate, source
+    rate, source, hourly, kind = _throughput(store, model, seq_len, batch_size, hardware, tokens_per_s, size_b)
+    est.tokens_per_s, est.throughput_source, est.throughput_kind = rate, source, kind
     est.usd_per_hour = usd_per_hour if usd_per_hour is not None else hourly
     est.time_s = est.billable_tokens / rate
     est.train_cost_usd = None if est.usd_per_hour is None else est.time_s / 3600 * est.usd_per_hour
@@ -375,9 +382,9 @@ def estimate_local(store: Store, model: str, data: str | Path | Sequence[dict[st
 
 
 def _throughput(store: Store, model: str, seq_len: int, batch_size: int, hardware: str | None,
-                tokens_per_s: float | None, size_b: float | None) -> tuple[float, str, float | None]:
+                tokens_per_s: float | None, size_b: float | None) -> tuple[float, str, float | None, str]:
     if tokens_per_s:
-        return float(tokens_per_s), "given", None
+        return float(tokens_per_s), "given", None, "given"
     if hardware:
         row = db.get_hardware_row(store, hardware)
         if row is None:
@@ -392,7 +399,7 @@ def _throughput(store: Store, model: str, seq_len: int, batch_size: int, hardwar
             source += f", scaled from {row['model_size_b']:g}B to {size:.3g}B parameters"
             if not 0.1 <= ratio <= 10:
                 source += " (rough across this gap: prefer a row measured near this size, or calibrate)"
-        return rate, source, row.get("usd_per_hour")
+        return rate, source, row.get("usd_per_hour"), "table"
     from core.calibrate import find_calibration
 
     found = find_calibration(store, model, seq_len, batch_size)
@@ -401,7 +408,7 @@ def _throughput(store: Store, model: str, seq_len: int, batch_size: int, hardwar
             f"No throughput is known for {model!r} on this machine: run a calibration "
             f"(`python -m core estimate ... --calibrate` or the button on page 2) or pick a hardware row.")
     return float(found["tokens_per_s"]), (
-        f"calibration on {found['device']} (seq_len {found['seq_len']}, batch {found['batch_size']})"), None
+        f"calibration on {found['device']} (seq_len {found['seq_len']}, batch {found['batch_size']})"), None, "calibration"
 
 
 def save_estimate(store: Store, estimate: Estimate, run_id: str | None = None) -> int:

@@ -353,6 +353,28 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
 
 
+def resume_blocker(run: dict[str, Any]) -> str | None:
+    """Why ``run`` cannot be resumed now (one sentence), or None when resuming can work: a local
+    run that stopped with a checkpoint saved; an OpenAI run whose watching process was lost while
+    its job went on (the new process re-attaches to it). An OpenAI job that failed or was cancelled
+    stays so at OpenAI, and a run that failed before creating a job has nothing to resume."""
+    status = run["status"]
+    if status == "succeeded":
+        return f"Run {run['id']} has already finished; launch a new run to train more."
+    if status not in db.TERMINAL:
+        return f"Run {run['id']} is still running."
+    if run["backend"] == "local":
+        if latest_checkpoint(Path(run["run_dir"])) is None:
+            return f"Run {run['id']} saved no checkpoint to resume from; launch it again instead."
+        return None
+    if not run.get("remote_job_id"):
+        return f"Run {run['id']} ended before OpenAI created a job, so there is nothing to resume; launch it again."
+    if status != "lost":
+        return (f"Run {run['id']}'s OpenAI job ended ({status}); OpenAI does not restart an ended job: "
+                "launch a new run.")
+    return None
+
+
 def resume_run(store: Store, run_id: str, env: dict[str, str] | None = None) -> str:
     """Continue a run: a local one from its last checkpoint, an OpenAI one by re-attaching to its
     job (the backend resumes a paused job)."""
@@ -365,12 +387,12 @@ def resume_run(store: Store, run_id: str, env: dict[str, str] | None = None) -> 
         return run["id"]
     if run["status"] not in db.TERMINAL and process_alive(run):
         raise RunStateError(f"Run {run['id']} is still running.")
-    if run["status"] == "succeeded":
-        raise RunStateError(f"Run {run['id']} has already finished; launch a new run to train more.")
+    # a run still marked active whose process is gone is a lost one the supervisor has not seen yet
+    blocker = resume_blocker({**run, "status": run["status"] if run["status"] in db.TERMINAL else "lost"})
+    if blocker:
+        raise RunStateError(blocker)
     run_dir = Path(run["run_dir"])
     config = TrainConfig.from_run_config(db.config_of(run))
-    if run["backend"] == "local" and latest_checkpoint(run_dir) is None:
-        raise RunStateError(f"Run {run['id']} saved no checkpoint to resume from; launch it again instead.")
     (run_dir / CANCEL_FILE).unlink(missing_ok=True)
     db.prepare_resume(store, run["id"])
     try:

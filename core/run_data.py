@@ -6,8 +6,10 @@
 
 The training subprocess has no database: core/jobs.py resolves the data here and writes the result
 into the run's config. Estimates count tokens on at most ESTIMATE_SAMPLE examples and scale to the
-examples the run will go through; the throughput is this model's measured history, else the
-hardware table.
+examples the run will go through; the throughput is what earlier runs of this model measured on
+the same hardware (plus the time they spent outside the training steps), else a calibration, else
+the hardware table. Once a run has succeeded, ``estimate_vs_actual`` puts its estimate beside what
+happened, with the error in %.
 """
 from __future__ import annotations
 
@@ -123,7 +125,11 @@ def estimate_run(store: Store, config: TrainConfig, data: DataChoice | None = No
         sample = rows[:ESTIMATE_SAMPLE]
         examples = (config.max_steps * config.batch_size * config.grad_accum if config.max_steps
                     else config.epochs * total)
-        rate = db.throughput_history(store, config.base_model)
+        # Past runs of this model on this same hardware come first: they measured the real thing,
+        # and the time they spent outside the training steps (loading, evaluating, saving) too.
+        device = expected_device(config)
+        history = db.throughput_history(store, config.base_model, device) if device else None
+        rate = history["rate"] if history else None
         # batch_size=1: our batches carry no padding, so the tokens processed are the real ones
         kwargs = dict(epochs=1, seq_len=config.max_seq_len, batch_size=1, usd_per_hour=config.price_per_hour)
         try:
@@ -136,9 +142,51 @@ def estimate_run(store: Store, config: TrainConfig, data: DataChoice | None = No
                 return None
             estimate = costs.estimate_local(store, config.base_model, sample, config.format, hardware=fallback,
                                             **kwargs)
-        return _scaled(estimate, examples / len(sample), config)
+        if history:
+            runs = history["runs"]
+            estimate.throughput_kind = "past-runs"
+            estimate.throughput_source = (f"{runs} earlier run{'s' if runs > 1 else ''} of {config.base_model} on "
+                                          f"{device}: median {history['rate']:,.0f} tokens/s")
+        estimate = _scaled(estimate, examples / len(sample), config)
+        if history and history["overhead_s"] and estimate.time_s is not None:
+            estimate.overhead_s = history["overhead_s"]
+            estimate.time_s += history["overhead_s"]
+            if estimate.usd_per_hour is not None:
+                estimate.train_cost_usd = estimate.total_cost_usd = estimate.time_s / 3600 * estimate.usd_per_hour
+        return estimate
     except (UserFacingError, OSError, ValueError):
         return None
+
+
+def expected_device(config: TrainConfig) -> str | None:
+    """The device label a local run of ``config`` gets on this machine (as its row will store it),
+    None when it cannot be known here (no torch, a device that is not available)."""
+    try:
+        from core.backends.local import device_label, pick_device, pick_precision
+
+        device = pick_device(config.device)
+        world = cuda_devices() if device == "cuda" and config.multi_gpu else 1
+        return device_label(device, pick_precision(config.precision, device), max(world, 1))
+    except (ImportError, UserFacingError, RuntimeError):
+        return None
+
+
+def error_pct(estimated: float | None, actual: float | None) -> float | None:
+    """How far an estimate was from what happened, in % of the actual (negative: it was too low)."""
+    if estimated is None or actual is None or actual <= 0:
+        return None
+    return 100.0 * (estimated - actual) / actual
+
+
+def estimate_vs_actual(run: dict[str, Any]) -> dict[str, Any]:
+    """A run's estimated and actual time and cost, with the error of each estimate (%) once the run
+    succeeded (a cancelled or failed run stopped early: its figures are not the estimate's)."""
+    done = run.get("status") == "succeeded"
+    est_s, wall = run.get("estimated_wall_s"), run.get("wall_s")
+    est_cost, cost = run.get("estimated_cost_usd"), run.get("actual_cost_usd")
+    return {"estimated_wall_s": est_s, "wall_s": wall, "time_error_pct": error_pct(est_s, wall) if done else None,
+            "estimated_cost_usd": est_cost, "actual_cost_usd": cost,
+            "cost_error_pct": error_pct(est_cost, cost) if done else None}
 
 
 def _scaled(estimate: Any, factor: float, config: TrainConfig) -> Any:

@@ -15,6 +15,7 @@ The OpenAI widgets live in ui/openai_treino.py (``openai_form``, ``openai_run_co
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,10 @@ from core.train_config import (
 from locales import t
 from ui import selection
 from ui.common import get_store, help_for, lang, show_error, tr
-from ui.core_text import throughput_source
-from ui.numbers import integer, num, usd
+from ui.numbers import integer, num
+from ui.treino_runs import duration_text as _duration
+from ui.treino_runs import estimate_check, runs_table, source_text
+from ui.treino_runs import usd_text as _usd
 
 K = "treino."
 store = get_store()
@@ -218,16 +221,17 @@ ESTIMATE_FIELDS = ("backend", "base_model", "data", "format", "template", "max_s
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=600)
 def _estimate(key: str) -> Any:
-    import json
-
-    config = TrainConfig.from_dict(json.loads(key))
+    values = json.loads(key)
+    values.pop("_finished_runs", None)
+    config = TrainConfig.from_dict(values)
     return jobs.estimate_run(store, config.for_launch(store))
 
 
 def estimate_box(config: TrainConfig) -> Any:
-    import json
-
-    key = json.dumps({name: getattr(config, name) for name in ESTIMATE_FIELDS}, sort_keys=True, default=str)
+    fields = {name: getattr(config, name) for name in ESTIMATE_FIELDS}
+    # a run that succeeded since changes the estimate (its measured speed is used): not a cached one
+    fields["_finished_runs"] = sum(1 for r in RUNS.values() if r["status"] == "succeeded")
+    key = json.dumps(fields, sort_keys=True, default=str)
     with st.spinner(tr("treino.estimating")):
         estimate = _estimate(key)
     cols = st.columns(4)
@@ -238,22 +242,8 @@ def estimate_box(config: TrainConfig) -> Any:
     cols[1].metric(tr("treino.est_cost"), _usd(estimate.total_cost_usd))
     cols[2].metric(tr("treino.est_tokens"), integer(estimate.billable_tokens))
     cols[3].metric(tr("treino.est_rate"), integer(estimate.tokens_per_s) if estimate.tokens_per_s else "-")
-    st.caption(tr("treino.est_source", source=throughput_source(estimate.throughput_source or estimate.price_source)))
+    st.caption(source_text(estimate.throughput_kind, estimate.throughput_source or estimate.price_source))
     return estimate
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = int(max(0, seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
-
-
-def _usd(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return usd(value, 4 if value < 1 else 2)
 
 
 RUNS: dict[str, dict[str, Any]] = {r["id"]: r for r in db.list_runs(store, limit=200)}
@@ -279,7 +269,10 @@ with st.expander(tr("treino.new_run"), expanded=not ACTIVE, icon=":material/add_
                 # gone before a busy browser draws the rerun (the journey test missed it under load)
                 st.session_state[K + "launched"] = run_id
                 st.rerun()  # fold the form and start the live timer
-if launched := st.session_state.pop(K + "launched", None):
+# "launched", not "started": the process may still fail at start (an OpenAI key refused), and a run
+# that already did says so in its own view below, with the reason, and nothing else
+launched = st.session_state.pop(K + "launched", None)
+if launched and (db.get_run(store, launched) or {}).get("status") not in ("failed", "lost", "cancelled"):
     st.success(tr("treino.launched", run=launched), icon=":material/rocket_launch:")
 
 
@@ -351,12 +344,18 @@ def run_controls(run: dict[str, Any]) -> None:
             st.toast(tr("treino.cancel_requested"))
         except UserFacingError as exc:
             show_error(exc)
-    resumable = run["status"] in ("cancelled", "failed", "lost") and (
-        run["backend"] != "local" or jobs.latest_checkpoint(Path(run["run_dir"])) is not None)
+    # offered only where it can work (core.jobs.resume_blocker): a local run with a checkpoint, an
+    # OpenAI run whose job went on after its watcher was lost; never a job OpenAI ended
+    resumable = run["status"] in db.TERMINAL and jobs.resume_blocker(run) is None
     if resumable and cols[1].button(tr("treino.resume"), key=f"{K}resume.{run['id']}", icon=":material/replay:"):
         try:
-            jobs.resume_run(store, run["id"])
-            st.toast(tr("treino.resumed"))
+            env = None
+            if run["backend"] == "openai":  # re-attaching needs the key typed in this session, if any
+                from core.openai_finetune import launch_env
+
+                env = launch_env(st.session_state.get("treino.openai.api_key") or None)
+            jobs.resume_run(store, run["id"], env=env)
+            st.toast(tr("treino.resumed" if run["backend"] == "local" else "treino.reattached"))
         except UserFacingError as exc:
             show_error(exc)
     if run["backend"] == "openai":
@@ -408,6 +407,7 @@ def run_view(run: dict[str, Any]) -> None:
     if run.get("output_model"):
         details.append(tr("treino.output", path=run["output_model"]))
     st.caption(" · ".join(details))
+    estimate_check(store, run)
     run_controls(run)
     figure = loss_figure([run["id"]], "step")
     if figure is not None:
@@ -451,7 +451,4 @@ if len(RUNS) > 1:
     figure = loss_figure(chosen, axis) if chosen else None
     if figure is not None:
         st.plotly_chart(figure, key=K + "compare_chart", config={"displayModeBar": False})
-    table = db.list_runs(store, limit=200)
-    columns = ["id", "backend", "base_model", "status", "step", "total_steps", "final_loss", "best_loss",
-               "tokens_per_s", "wall_s", "estimated_cost_usd", "actual_cost_usd", "device"]
-    st.dataframe([{c: r.get(c) for c in columns} for r in table], key=K + "table", hide_index=True)
+    st.dataframe(runs_table(db.list_runs(store, limit=200)), key=K + "table", hide_index=True)

@@ -203,3 +203,80 @@ def test_several_gpus_launch_the_same_run_under_accelerate(monkeypatch, tmp_path
     assert parsed.training_script == "core.train" and parsed.training_script_args == [str(tmp_path), "--resume"]
     single = jobs.TrainConfig.from_preset("cpu-demo", multi_gpu=False)
     assert "accelerate.commands.launch" not in jobs.train_command(tmp_path, single)
+
+
+# -- estimates beside the actual figures, and what can be resumed -----------------------------------
+def _finished(store: Store, run_id: str, **values) -> None:
+    row = {"id": run_id, "backend": "local", "base_model": "m", "config_json": "{}", "status": "succeeded",
+           "run_dir": f"/nowhere/{run_id}", **values}
+    db.insert_run(store, row)
+
+
+def test_later_estimates_use_past_runs_on_the_same_hardware(db_store: Store, tiny_model_dir: Path) -> None:
+    from core.run_data import estimate_run, expected_device
+
+    config = _config(tiny_model_dir, max_steps=4).for_launch(db_store)
+    first = estimate_run(db_store, config)
+    assert first is not None and first.throughput_kind == "table" and first.overhead_s is None
+    device = expected_device(config)
+    assert device and device.startswith("cpu: ")
+    # a finished run of this model on this device: 1,000 tokens at 50 tokens/s in 60 s wall (40 s outside training)
+    _finished(db_store, "r1", base_model=str(tiny_model_dir), device=device, trained_tokens=1000, tokens_per_s=50.0,
+              wall_s=60.0)
+    _finished(db_store, "r2", base_model=str(tiny_model_dir), device="cuda: another machine, bf16",
+              trained_tokens=1000, tokens_per_s=5000.0, wall_s=2.0)
+    later = estimate_run(db_store, config)
+    assert later.throughput_kind == "past-runs" and later.tokens_per_s == 50.0 and later.overhead_s == 40.0
+    assert later.throughput_source == f"1 earlier run of {tiny_model_dir} on {device}: median 50 tokens/s"
+    assert later.time_s == pytest.approx(40.0 + later.billable_tokens / 50.0)
+    assert later.total_cost_usd == pytest.approx(later.time_s / 3600 * config.price_per_hour)
+
+
+def test_estimate_vs_actual_has_the_error_once_a_run_succeeded() -> None:
+    from core.run_data import estimate_vs_actual
+
+    run = {"status": "succeeded", "estimated_wall_s": 25.0, "wall_s": 63.0, "estimated_cost_usd": 0.002,
+           "actual_cost_usd": 0.001}
+    check = estimate_vs_actual(run)
+    assert check["time_error_pct"] == pytest.approx(-60.3, abs=0.1) and check["cost_error_pct"] == pytest.approx(100)
+    assert estimate_vs_actual({**run, "status": "cancelled"})["time_error_pct"] is None
+    assert estimate_vs_actual({"status": "succeeded", "wall_s": 5.0})["time_error_pct"] is None
+
+
+def test_runs_command_shows_estimate_and_error_and_no_none(isolated_results: Path, capsys) -> None:
+    from core.cli import main
+
+    with Store() as store:
+        _finished(store, "20260101-000000-m-aaaa", estimated_wall_s=25.0, wall_s=63.0, estimated_cost_usd=0.002,
+                  actual_cost_usd=0.001)
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    header, line = out.splitlines()[:2]
+    assert header.split()[-6:] == ["est_s", "wall_s", "time_err", "est_usd", "usd", "cost_err"]
+    assert line.split()[-6:] == ["25", "63", "-60%", "$0.0020", "$0.0010", "+100%"]
+    assert "None" not in out and "—" in line  # step, losses, ... unknown: a dash
+
+
+@pytest.mark.parametrize("run, reason", [
+    ({"backend": "openai", "status": "failed"}, "before OpenAI created a job"),
+    ({"backend": "openai", "status": "failed", "remote_job_id": "ftjob-1"}, "does not restart an ended job"),
+    ({"backend": "openai", "status": "cancelled", "remote_job_id": "ftjob-1"}, "does not restart an ended job"),
+    ({"backend": "openai", "status": "lost", "remote_job_id": "ftjob-1"}, None),   # re-attach to the job
+    ({"backend": "local", "status": "failed"}, "saved no checkpoint"),
+    ({"backend": "local", "status": "succeeded"}, "already finished"),
+    ({"backend": "openai", "status": "running", "remote_job_id": "ftjob-1"}, "still running"),
+])
+def test_resume_is_offered_only_where_it_can_work(run, reason, db_store: Store, tmp_path: Path) -> None:
+    run = {"id": "r", "run_dir": str(tmp_path), **run}
+    blocker = jobs.resume_blocker(run)
+    assert (blocker is None) if reason is None else (reason in blocker)
+    if reason and run["status"] in db.TERMINAL:
+        _finished(db_store, "r", **{k: v for k, v in run.items() if k != "id"})
+        with pytest.raises(jobs.RunStateError, match=reason):
+            jobs.resume_run(db_store, "r")
+
+
+def test_a_local_run_with_a_checkpoint_can_resume(tmp_path: Path) -> None:
+    (tmp_path / "checkpoints" / "step-000002").mkdir(parents=True)
+    (tmp_path / "checkpoints" / "step-000002" / "trainer_state.json").write_text("{}")
+    assert jobs.resume_blocker({"id": "r", "backend": "local", "status": "cancelled", "run_dir": str(tmp_path)}) is None

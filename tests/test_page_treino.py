@@ -21,6 +21,10 @@ def _app() -> AppTest:
     return at.run()
 
 
+def _captions(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.get("caption"))
+
+
 def _markdown(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
@@ -76,7 +80,8 @@ def test_launch_a_tiny_run_from_the_page_and_see_it_finish(isolated_results, tin
     assert time.time() - started < 60  # the page does not wait for the training
     assert not at.exception
     run_id = at.session_state["treino.run"]
-    assert [m.value for m in at.success] == [f"Run {run_id} started."]  # once, on the run that folds the form
+    # once, on the run that folds the form; "launched", not "started": it may still fail at start
+    assert [m.value for m in at.success] == [f"Run {run_id} launched: its status and progress show below."]
     at.run()
     assert not at.success
     deadline = time.time() + 180
@@ -88,6 +93,14 @@ def test_launch_a_tiny_run_from_the_page_and_see_it_finish(isolated_results, tin
     assert at.selectbox(key="treino.run").value == run_id
     assert [m for m in at.metric if m.label == "Tokens/s" and m.value != "-"]
     assert len(at.get("plotly_chart")) >= 1
+    # the estimate made at launch beside what happened, with its error; never "None" in a table
+    check = next(d.value for d in at.dataframe if list(d.value.columns) == ["", "estimated", "actual", "error"])
+    assert check.iloc[0]["error"].endswith("%") and check.iloc[0]["actual"] != "n/a"
+    assert "vs what happened" in _captions(at) and "Speed from the hardware table" in _captions(at)
+    # the next estimate of this model on this machine uses the speed the run measured
+    assert "Speed from past runs on this hardware: runs of " in _captions(at)
+    for frame in (d.value for d in at.dataframe):
+        assert "None" not in frame.astype(str).to_string()
     # a fresh session (a reload, another tab) finds the run in the database
     again = _app()
     assert again.selectbox(key="treino.run").value == run_id and "succeeded" in _markdown(again)

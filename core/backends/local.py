@@ -97,6 +97,17 @@ def _dtype(precision: str) -> Any:
     return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
 
 
+def device_label(device: str, precision: str, world: int = 1) -> str:
+    """The hardware a run trained on, as stored in its row (estimates match past runs on it)."""
+    import torch
+
+    if device == "cuda":
+        return f"cuda: {torch.cuda.get_device_name()}" + (f" x{world}" if world > 1 else "") + f", {precision}"
+    if device == "cpu":
+        return f"cpu: {torch.get_num_threads()} threads, {precision}"
+    return f"{device}, {precision}"
+
+
 class LocalBackend:
     name = "local"
 
@@ -413,14 +424,7 @@ class LocalBackend:
         return float(state.get("wall_before") or 0.0) + (time.time() - self.t0)
 
     def _device_name(self) -> str:
-        import torch
-
-        if self.device == "cuda":
-            name = torch.cuda.get_device_name()
-            return f"cuda: {name}" + (f" x{self.world}" if self.world > 1 else "") + f", {self.precision}"
-        if self.device == "cpu":
-            return f"cpu: {torch.get_num_threads()} threads, {self.precision}"
-        return f"{self.device}, {self.precision}"
+        return device_label(self.device, self.precision, self.world)
 
     def _mean_across_ranks(self, value: float) -> float:
         import torch

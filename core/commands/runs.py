@@ -1,7 +1,8 @@
 """``python -m core runs``: the training runs, newest first (after one supervision pass, so runs
 whose process died are shown as lost).
 
-    python -m core runs                 # a table
+    python -m core runs                 # a table; est_s / est_usd: the estimate made at launch,
+                                        # time_err / cost_err: its error in % of the actual (succeeded runs)
     python -m core runs --json          # every column, for scripts
 """
 from __future__ import annotations
@@ -12,7 +13,11 @@ import json
 from core.commands import open_store
 
 COLUMNS = ("id", "backend", "base_model", "status", "step", "total_steps", "final_loss", "best_loss",
-           "tokens_per_s", "wall_s", "estimated_cost_usd", "actual_cost_usd")
+           "tokens_per_s", "estimated_wall_s", "wall_s", "time_error_pct", "estimated_cost_usd", "actual_cost_usd",
+           "cost_error_pct")
+# shorter headers for the table (the JSON keeps the full names)
+HEADERS = {"estimated_wall_s": "est_s", "time_error_pct": "time_err", "estimated_cost_usd": "est_usd",
+           "actual_cost_usd": "usd", "cost_error_pct": "cost_err", "total_steps": "steps_total"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,9 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _cell(value: object) -> str:
+def _cell(value: object, column: str = "") -> str:
     if value is None:
-        return "-"
+        return "—"
+    if column.endswith("_pct") and isinstance(value, (int, float)):
+        return f"{value:+.0f}%"
+    if column.endswith("_usd") and isinstance(value, (int, float)):
+        return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
@@ -32,11 +41,12 @@ def _cell(value: object) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from core import jobs
+    from core.run_data import estimate_vs_actual
     from core.store import runs as db
 
     with open_store() as store:
         jobs.poll(store)
-        rows = db.list_runs(store, limit=args.limit)
+        rows = [{**row, **estimate_vs_actual(row)} for row in db.list_runs(store, limit=args.limit)]
     if args.json:
         for row in rows:
             print(json.dumps(row, default=str, ensure_ascii=False))
@@ -44,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print("no runs yet: `python -m core train --preset cpu-demo` starts one")
         return 0
-    table = [COLUMNS] + [tuple(_cell(r.get(c)) for c in COLUMNS) for r in rows]
+    table = [tuple(HEADERS.get(c, c) for c in COLUMNS)] + [tuple(_cell(r.get(c), c) for c in COLUMNS) for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())

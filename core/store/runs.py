@@ -291,13 +291,19 @@ def config_of(run: dict[str, Any]) -> dict[str, Any]:
         return {}
 
 
-def throughput_history(store: Store, base_model: str, device: str | None = None) -> float | None:
-    """Median tokens/s of earlier successful local runs of this model (and device): the best guess
-    for a new run's speed."""
+def throughput_history(store: Store, base_model: str, device: str | None = None) -> dict[str, Any] | None:
+    """What earlier successful local runs of this model (on this device, when given) measured: the
+    median training tokens/s (``rate``), the median seconds a run spent outside its training steps
+    (``overhead_s``: loading the model, evaluating, saving) and how many runs (``runs``); None when
+    there are none. A new run's time is about overhead + tokens / rate."""
     params: list[Any] = [base_model]
-    where = "backend = 'local' AND status = 'succeeded' AND tokens_per_s > 0 AND base_model = ?"
+    where = ("backend = 'local' AND status = 'succeeded' AND tokens_per_s > 0 AND trained_tokens > 0 "
+             "AND wall_s > 0 AND base_model = ?")
     if device:
         where += " AND device = ?"
         params.append(device)
-    row = store.fetchone(f"SELECT median(tokens_per_s) FROM runs WHERE {where}", params)
-    return float(row[0]) if row and row[0] else None
+    row = store.fetchone(f"SELECT median(tokens_per_s), median(greatest(wall_s - trained_tokens / tokens_per_s, 0)), "
+                         f"count(*) FROM runs WHERE {where}", params)
+    if not row or not row[2]:
+        return None
+    return {"rate": float(row[0]), "overhead_s": float(row[1] or 0.0), "runs": int(row[2]), "device": device}
