@@ -49,11 +49,11 @@ def test_every_format_side_by_side(app) -> None:
 
 
 def test_switching_formats_updates_validation_and_estimate(app) -> None:
-    assert any("OpenAI chat: 1500 examples, no errors" in s.value for s in app.success)
+    assert any("OpenAI chat: 1,500 examples, no errors" in s.value for s in app.success)
     assert any(m.label == "Billable tokens" for m in app.metric)
     app.radio(key="formatos_format").set_value("alpaca").run()
     assert not app.exception
-    assert any("Alpaca: 1500 examples, no errors" in s.value for s in app.success)
+    assert any("Alpaca: 1,500 examples, no errors" in s.value for s in app.success)
     assert not any(m.label == "Billable tokens" for m in app.metric)
     # No calibration yet: the estimate says what to do, in one sentence.
     assert any("run a calibration" in i.value for i in app.info)
@@ -119,3 +119,65 @@ def _store():
     from ui.common import get_store
 
     return get_store()
+
+
+# -- the current dataset follows the user (core/selection.py, ui/selection.py) ---------------------------
+def _session(tiny_model_dir, url: dict[str, str] | None = None, fresh: bool = False) -> AppTest:
+    """Another visit: a reload or a second tab is a new session; ``fresh`` opens this test's database
+    (else the app's one Store is shared, as between the tabs of one app)."""
+    import streamlit as st
+
+    if fresh:
+        st.cache_resource.clear()
+        st.cache_data.clear()
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.session_state["lang"] = "en"
+    at.session_state["formatos_local_model"] = str(tiny_model_dir)
+    for key, value in (url or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_the_saved_dataset_is_what_every_later_visit_opens(tiny_model_dir, tmp_path) -> None:
+    from test_selection import save_dataset
+
+    from core.selection import set_current
+    from core.store import Store
+
+    with Store() as store:
+        older, newer = save_dataset(store, "books"), save_dataset(store, "books")
+        set_current(store, "dataset", newer)  # what page 1 does when it saves
+    at = _session(tiny_model_dir, fresh=True)
+    assert not at.exception
+    assert at.selectbox(key="formatos_source").value == newer and at.query_params["dataset"] == newer
+    assert not at.info or not any("no longer available" in i.value for i in at.info)
+    at.selectbox(key="formatos_source").set_value(older).run()
+    assert at.query_params["dataset"] == older  # this tab's reload keeps it...
+    assert _session(tiny_model_dir).selectbox(key="formatos_source").value == older  # ...and so does a second tab
+    # a link names its dataset: it wins over the remembered one
+    linked = _session(tiny_model_dir, url={"dataset": newer})
+    assert linked.selectbox(key="formatos_source").value == newer and not linked.exception
+
+
+def test_a_removed_dataset_falls_back_with_a_note(tiny_model_dir) -> None:
+    import shutil
+
+    from test_selection import save_dataset
+
+    from core.curated import resolve_source
+    from core.selection import set_current
+    from core.store import Store
+
+    with Store() as store:
+        name = save_dataset(store, "gone")
+        set_current(store, "dataset", name)
+        folder = resolve_source(name, store)
+    shutil.rmtree(folder)
+    at = _session(tiny_model_dir, fresh=True)
+    assert not at.exception and at.selectbox(key="formatos_source").value == "seed-study"
+    assert name not in at.selectbox(key="formatos_source").options
+    notes = [i.value for i in at.info if name in i.value]
+    assert notes and "no longer available" in notes[0] and "seed-study" in notes[0]
+    # a link to a dataset that is not there: said too, and the page still works
+    linked = _session(tiny_model_dir, url={"dataset": "nope@v9"})
+    assert any("nope@v9" in i.value and "link" in i.value for i in linked.info) and not linked.exception
