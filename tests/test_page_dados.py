@@ -136,7 +136,7 @@ def test_in_a_real_browser_charts_draw_and_an_upload_is_read(tmp_path: Path) -> 
     raw = tmp_path / "mine.jsonl"
     raw.write_text('{"title": "a", "content": "b"}\nnot json\n', encoding="utf-8")
     with running_app(tmp_path / "resultados") as url, browser_page(1400, 1600) as page:
-        page.goto(url + "/")
+        page.goto(url + "/?lang=pt")  # the texts below are Portuguese, whatever the browser's locale
         wait_idle(page, 120)
         # plotly draws after the script run ends: wait for the four charts' SVGs
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4",
