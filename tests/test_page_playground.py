@@ -194,3 +194,71 @@ def test_openai_model_needs_a_key_then_answers(two_models, fake_openai, monkeypa
     assert not at.exception
     assert "gpt-4o-mini-2024-07-18 says: Dune" in _texts(at)
     assert FAKE_KEY not in json.dumps(_rows("SELECT * FROM generations"), default=str)
+
+
+# -- the current dataset and models follow the user; the arena's checkpoints --------------------------
+def _visit(url: dict[str, object] | None = None) -> AppTest:
+    """Another session on the same app (a reload, a second tab): the app's one Store is shared."""
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["lang"] = "en"
+    for key, value in (url or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_opens_with_the_saved_dataset_and_the_launched_runs_models(two_models, isolated_results) -> None:
+    from test_selection import save_dataset
+
+    from core.registry import BUNDLED_ID, add_local_finetune
+    from core.selection import remember_launch, set_current
+    from core.store import Store
+    from core.store.runs import insert_run, update_run
+    from ui.common import get_store
+
+    first, second = two_models
+    with Store() as store:
+        dataset = save_dataset(store, "books")
+        set_current(store, "dataset", dataset)  # page 1 saved it
+        insert_run(store, {"id": "r1", "backend": "local", "base_model": "smollm2", "config_json": "{}",
+                           "status": "running", "run_dir": str(isolated_results / "r1")})
+        remember_launch(store, "r1", "local", "smollm2")  # page 3 launched it
+    at = _app()
+    assert not at.exception
+    assert at.multiselect(key="pg_models").value == [BUNDLED_ID]
+    assert any("r1" in i.value and "still training" in i.value for i in at.info)  # said, not dropped
+    at.radio(key="pg_source").set_value("example").run()
+    assert at.selectbox(key="pg_dataset").value == dataset
+    assert at.number_input(key="pg_example").value == 1  # counted from 1, as on page 2
+    # the run ends and registers its fine-tune: the next visit opens with base and fine-tune side by side
+    add_local_finetune(get_store(), "r1", "smollm2", isolated_results / "r1" / "adapter")
+    update_run(get_store(), "r1", status="succeeded")
+    again = _visit()
+    assert again.multiselect(key="pg_models").value == [BUNDLED_ID, "local-ft:r1"]
+    assert not any("still training" in i.value for i in again.info)
+    # the user's own choice then wins in every session, and a link's models win over it
+    again.multiselect(key="pg_models").set_value([first, second]).run()
+    assert again.query_params["models"] == [first, second]  # ?models=a&models=b: a reload keeps them
+    assert _visit().multiselect(key="pg_models").value == [first, second]
+    assert _visit({"models": second}).multiselect(key="pg_models").value == [second]
+
+
+def test_the_arena_leaves_checkpoints_out_unless_asked(two_models) -> None:
+    from core.registry import add_local_finetune
+    from core.store import Store
+
+    first, second = two_models
+    with Store() as store:
+        for step in (5, 10):
+            add_local_finetune(store, "r1", str(first), f"/tmp/r1/checkpoints/step-{step}", step=step)
+        add_local_finetune(store, "r1", str(first), "/tmp/r1/adapter")
+    at = _app()
+    at.radio(key="pg_mode").set_value("arena").run()
+    pool = at.multiselect(key="pg_arena_pool")  # options are labels, values ids
+    assert "r1 · local-finetune" in pool.options and not any("step" in o for o in pool.options)
+    assert "local-ft:r1" in pool.value and not any("@" in m for m in pool.value)
+    at.toggle(key="pg_arena_checkpoints").set_value(True).run()
+    pool = at.multiselect(key="pg_arena_pool")
+    assert sum("(step" in o for o in pool.options) == 2 and not at.exception
+    pool.set_value(["local-ft:r1@5", "local-ft:r1"]).run()
+    at.toggle(key="pg_arena_checkpoints").set_value(False).run()  # switched off again: the checkpoint leaves
+    assert at.multiselect(key="pg_arena_pool").value == ["local-ft:r1"] and not at.exception

@@ -145,3 +145,25 @@ def test_openai_model_needs_a_key_typed_for_the_session_only(fake_openai, monkey
         configs = " ".join(r[0] for r in store.fetchall("SELECT config_json FROM evaluations"))
     assert len(rows) == 2 and all(e is None and a.startswith("gpt-4o-mini") for a, e in rows)
     assert FAKE_KEY not in configs  # the key is never stored
+
+
+def test_a_new_evaluation_opens_with_the_current_dataset_and_models(tiny_registered) -> None:
+    from test_selection import save_dataset
+
+    from core.selection import set_current, set_current_models
+    from core.store import Store
+
+    with Store() as store:
+        dataset = save_dataset(store, "books")
+        set_current(store, "dataset", dataset)
+        set_current_models(store, [tiny_registered, "endpoint:gone"])
+    at = _app()
+    assert not at.exception
+    assert at.selectbox(key="rs_data").value == dataset
+    assert at.multiselect(key="rs_models").value == [tiny_registered]
+    assert any("endpoint:gone" in i.value and "no longer available" in i.value for i in at.info)
+    # choosing here is remembered for the other pages and tabs
+    at.selectbox(key="rs_data").set_value("seed-study").run()
+    again = AppTest.from_file(PAGE, default_timeout=120)
+    again.session_state["lang"] = "en"
+    assert again.run().selectbox(key="rs_data").value == "seed-study"

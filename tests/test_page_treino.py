@@ -80,6 +80,12 @@ def test_launch_a_tiny_run_from_the_page_and_see_it_finish(isolated_results, tin
     assert time.time() - started < 60  # the page does not wait for the training
     assert not at.exception
     run_id = at.session_state["treino.run"]
+    # the launched run is the study's current run; pages 4-5 open with its base and its coming fine-tune
+    from core.selection import get_current, get_current_models
+    from ui.common import get_store
+
+    assert get_current(get_store(), "run") == run_id and at.query_params["run"] == run_id
+    assert get_current_models(get_store()) == [f"local:{tiny_model_dir.resolve()}", f"run:{run_id}"]
     # once, on the run that folds the form; "launched", not "started": it may still fail at start
     assert [m.value for m in at.success] == [f"Run {run_id} launched: its status and progress show below."]
     at.run()
@@ -104,3 +110,37 @@ def test_launch_a_tiny_run_from_the_page_and_see_it_finish(isolated_results, tin
     # a fresh session (a reload, another tab) finds the run in the database
     again = _app()
     assert again.selectbox(key="treino.run").value == run_id and "succeeded" in _markdown(again)
+
+
+def test_the_selectors_open_with_the_current_run_and_dataset(isolated_results) -> None:
+    from test_selection import save_dataset
+
+    from core.selection import set_current
+    from core.store import Store
+    from core.store.runs import insert_run
+
+    with Store() as store:
+        for run_id in ("r-old", "r-new"):  # listed newest first
+            insert_run(store, {"id": run_id, "backend": "local", "base_model": "smollm2", "config_json": "{}",
+                               "status": "succeeded", "run_dir": str(isolated_results / run_id)})
+            time.sleep(0.01)
+        dataset = save_dataset(store, "books")
+        set_current(store, "run", "r-old")
+        set_current(store, "dataset", dataset)
+    at = _app()
+    assert not at.exception
+    assert at.selectbox(key="treino.run").value == "r-old" and at.query_params["run"] == "r-old"  # not the newest
+    assert at.selectbox(key="treino.data").value == dataset
+    # a link names its run; a run that is gone is said, and the newest is shown
+    linked = AppTest.from_file(PAGE, default_timeout=120)
+    linked.session_state["lang"] = "en"
+    linked.query_params["run"] = "r-new"
+    assert linked.run().selectbox(key="treino.run").value == "r-new"
+    from ui.common import get_store
+
+    set_current(get_store(), "run", "r-deleted")
+    gone = AppTest.from_file(PAGE, default_timeout=120)
+    gone.session_state["lang"] = "en"
+    gone.run()
+    assert gone.selectbox(key="treino.run").value == "r-new"
+    assert any("r-deleted" in i.value and "no longer" in i.value for i in gone.info)

@@ -23,7 +23,7 @@ from core.store import Store
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _save_dataset(store: Store, name: str) -> str:
+def save_dataset(store: Store, name: str) -> str:
     """A saved curation the way page 1 leaves it: a folder and its row (copied from the seed split)."""
     from core.curated import curated_folder
     from core.store.curation import insert_curated, next_curated_version
@@ -68,7 +68,7 @@ def test_pick_prefers_the_url_then_the_stored_choice_then_the_default() -> None:
 
 
 def test_available_datasets_leave_out_a_removed_folder(store: Store) -> None:
-    first, second = _save_dataset(store, "books"), _save_dataset(store, "books")
+    first, second = save_dataset(store, "books"), save_dataset(store, "books")
     assert available_datasets(store) == ["seed-study", second, first]
     from core.curated import resolve_source
 
