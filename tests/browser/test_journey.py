@@ -142,7 +142,8 @@ def formats(j: Journey) -> None:
     """Page 2: the saved dataset's first example in every format, token table, export + download."""
     app = j.app
     app.navigate(T("nav.formatos"), ready="formatos_source")
-    app.choose("formatos_source", f"{DATASET}@v1")
+    # the dataset saved on page 1 is what page 2 opens with (so do pages 3-5): nothing to choose again
+    assert f"{DATASET}@v1" in app.widget("formatos_source").inner_text()
     first = json.loads((j.data / "curated" / DATASET / "v1" / "train.jsonl").open(encoding="utf-8").readline())
     j.text(T("formatos.example_of", n=1, total=TRAIN_ROWS, title=first["title"]), exact=True)
     texts = j.page.locator("[data-testid='stCode']:visible").all_inner_texts()[:5]   # the five formats, side by side
@@ -183,7 +184,7 @@ def train(j: Journey) -> str:
     """Page 3: a few steps of the CPU demo preset on the saved dataset, watched until it succeeds."""
     app = j.app
     app.navigate(T("nav.treino"), ready="treino.launch")
-    app.choose("treino.data", f"{DATASET}@v1")
+    assert f"{DATASET}@v1" in app.widget("treino.data").inner_text(), "page 3 opens with the saved dataset"
     assert j.page.locator(".st-key-treino-preset").get_by_role("radio", name=T("treino.preset_cpu-demo")).is_checked()
     app.set_number("treino.max_steps", STEPS)
     app.set_number("treino.eval_every", 2)
@@ -230,10 +231,12 @@ def playground(j: Journey, run_id: str) -> None:
     app = j.app
     app.navigate(T("nav.playground"), ready="pg_mode")
     app.radio("pg_source", T("playground.source_example"))
-    app.choose("pg_dataset", f"{DATASET}@v1")
+    app.widget("pg_dataset").wait_for()
+    assert f"{DATASET}@v1" in app.widget("pg_dataset").inner_text(), "page 4 opens with the saved dataset"
     example = json.loads((j.data / "curated" / DATASET / "v1" / "test.jsonl").open(encoding="utf-8").readline())
     j.text(example["title"], exact=True)
-    app.add_option("pg_models", f"{run_id} · local-finetune")
+    chosen = app.widget("pg_models").locator("[data-tag]").all_inner_texts()
+    assert f"{run_id} · local-finetune" in [c.strip() for c in chosen], f"the run's base and fine-tune: {chosen}"
     app.expand(T("playground.settings_shared"))
     app.set_number("pg_shared_max_new_tokens", MAX_NEW_TOKENS)
     app.click("pg_generate", timeout_s=600)
@@ -277,8 +280,9 @@ def evaluate(j: Journey, run_id: str) -> str:
     """Page 5: a small evaluation of base vs fine-tuned; leaderboard, cost and criteria charts."""
     app = j.app
     app.navigate(T("nav.resultados"), ready="rs_start")
-    app.add_option("rs_models", f"{run_id} · local-finetune")
-    app.choose("rs_data", f"{DATASET}@v1")
+    chosen = app.widget("rs_models").locator("[data-tag]").all_inner_texts()
+    assert f"{run_id} · local-finetune" in [c.strip() for c in chosen], f"the run's base and fine-tune: {chosen}"
+    assert f"{DATASET}@v1" in app.widget("rs_data").inner_text(), "page 5 opens with the saved dataset"
     app.set_number("rs_limit", EVAL_EXAMPLES)
     app.set_number("rs_max_new", 32)
     started = time.time()
