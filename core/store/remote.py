@@ -33,6 +33,7 @@ import secrets
 import socket
 import struct
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from multiprocessing.connection import AuthenticationError, Connection, answer_challenge, deliver_challenge
@@ -44,6 +45,7 @@ import duckdb
 from core.errors import UserFacingError
 from core.store import Store, all_migrations
 
+STARTUP_WAIT_S = 15.0  # how long a CLI waits for a starting app to write its endpoint
 HANDSHAKE_S = 5.0  # a peer that has not authenticated by then is dropped (or, client side, is not the app)
 ENDPOINT_SUFFIX = ".app.json"
 
@@ -442,7 +444,27 @@ class RemoteStore(Store):
 
 def connect_to_app(db: str | Path, holder_pid: int | None = None) -> RemoteStore | None:
     """The running app's database, or None when no app serves it (no endpoint file, a stale one,
-    another user's, or a process that does not answer as our app)."""
+    another user's, or a process that does not answer as our app). When the holder is a Streamlit
+    process, its endpoint may not be written yet (the app opens and migrates the database first):
+    wait for it up to ``STARTUP_WAIT_S``."""
+    deadline = time.monotonic() + (STARTUP_WAIT_S if holder_pid is not None and _is_streamlit(holder_pid) else 0)
+    while True:
+        store = _connect_once(db, holder_pid)
+        if store is not None or time.monotonic() >= deadline:
+            return store
+        time.sleep(0.2)
+
+
+def _is_streamlit(pid: int) -> bool:
+    import psutil
+
+    try:
+        return any("streamlit" in part for part in psutil.Process(pid).cmdline())
+    except (psutil.Error, OSError):
+        return False
+
+
+def _connect_once(db: str | Path, holder_pid: int | None) -> RemoteStore | None:
     endpoint = endpoint_path(db)
     try:
         stat = endpoint.stat()
