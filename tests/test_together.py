@@ -1,0 +1,254 @@
+"""The Together backend (core/backends/together_backend.py) and client helpers (core/hosted/together.py)
+driving the official ``together`` client against the fake Together server (tests/fake_together.py):
+a whole job, a rejected key, an unknown model, too little credit, a failed job, a cancel, a
+continue-from-checkpoint, no network, chat with the result; and the key searched for on disk."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fake_together import FAKE_KEY, FakeTogether, JobPlan, fake_together_fixture  # noqa: F401 - the fixture
+
+from core.backends.base import CANCEL_FILE, EventWriter, RunContext, read_events
+from core.backends.together_backend import TogetherBackend, TogetherTrainConfig
+from core.config import ConfigError
+from core.hosted import together as api
+from core.hosted.common import TOGETHER, NoNetworkError, RejectedKeyError, explain, scrub
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_FILE = ROOT / "dados" / "seed" / "trn_gpt4_formatted.jsonl"
+MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"
+
+
+def _write_examples(path: Path, n: int, start: int = 0) -> Path:
+    lines = SEED_FILE.read_text(encoding="utf-8").splitlines()[start:start + n]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> dict[str, Path]:
+    return {"train": _write_examples(tmp_path / "train.jsonl", 12),
+            "valid": _write_examples(tmp_path / "valid.jsonl", 4, start=12)}
+
+
+def _config(data: dict[str, Path], **overrides) -> dict:
+    section = {"model": MODEL, "n_epochs": 3, "learning_rate": 2e-5, "lora_rank": 16, "suffix": "seedtest",
+               "poll_interval_s": 0.02, "max_retries": 0, "price_training_per_m": 0.48,
+               "price_input_per_m": 0.18, "price_output_per_m": 0.18}
+    section.update(overrides)
+    return {"backend": "together", "base_model": "smollm2", "data_path": str(data["train"]),
+            "format": "openai-chat", "together": section}
+
+
+def _ctx(run_dir: Path, config: dict, resume: bool = False, key: str | None = FAKE_KEY) -> RunContext:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.json").write_text(json.dumps(config))
+    return RunContext(run_id=run_dir.name, run_dir=run_dir, config=config, events=EventWriter(run_dir),
+                      resume=resume, secrets={"TOGETHER_API_KEY": key} if key else {})
+
+
+def _run(run_dir: Path, config: dict, **kwargs) -> list[dict]:
+    ctx = _ctx(run_dir, config, **kwargs)
+    try:
+        TogetherBackend().run(ctx)
+    finally:
+        ctx.events.close()
+    return read_events(run_dir)[0]
+
+
+def _of(events: list[dict], kind: str) -> list[dict]:
+    return [e for e in events if e["type"] == kind]
+
+
+def _statuses(events: list[dict]) -> list[str]:
+    return [e["status"] for e in _of(events, "status")]
+
+
+def _wait_for(run_dir: Path, predicate, timeout: float = 15.0) -> list[dict]:
+    end = time.time() + timeout
+    while time.time() < end:
+        events = read_events(run_dir)[0]
+        if predicate(events):
+            return events
+        time.sleep(0.02)
+    raise AssertionError(f"timed out; events so far: {read_events(run_dir)[0]}")
+
+
+def _assert_key_nowhere(folder: Path, key: str = FAKE_KEY) -> None:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        assert key.encode() not in path.read_bytes(), f"the key was written to {path}"
+
+
+def test_a_whole_job_then_chat_with_the_result(fake_together: FakeTogether, data, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run1"
+    events = _run(run_dir, _config(data, validation_file=str(data["valid"]), n_evals=2))
+    statuses = _statuses(events)
+    assert statuses[0] == "queued" and statuses[-1] == "succeeded" and "running" in statuses, statuses
+    assert len(statuses) == len(set(statuses)) and events[-1]["type"] == "status"
+
+    # the client's own sequence: limits, upload (302 -> signed PUT -> preprocess), estimate, create
+    paths = [(r.method, r.path) for r in fake_together.requests]
+    first = paths.index(("GET", "/v1/fine-tunes/models/limits"))
+    upload = paths.index(("POST", "/v1/files"))
+    assert first < upload and paths[upload + 1][0] == "PUT" and paths[upload + 2][1].endswith("/preprocess")
+    assert paths.index(("POST", "/v1/fine-tunes/estimate-price")) < paths.index(("POST", "/v1/fine-tunes"))
+    assert all("authorization" not in h for h in fake_together.put_headers)  # the key never goes to storage
+    sent = fake_together.calls("POST", r"^/v1/fine-tunes$")[0].json()
+    assert sent["model"] == MODEL and sent["n_epochs"] == 3 and sent["learning_rate"] == 2e-5
+    assert sent["training_type"]["type"] == "Lora" and sent["training_type"]["lora_r"] == 16
+    assert sent["training_type"]["lora_alpha"] == 32 and sent["suffix"] == "seedtest"
+    assert sent["validation_file"].startswith("file-") and sent["n_evals"] == 2
+    assert sent["training_method"] == {"method": "sft", "train_on_inputs": "auto"}
+
+    # per-step loss from the metrics endpoint, each once; progress; checkpoints; the estimate
+    metrics = _of(events, "metric")
+    train = {e["step"]: e["train_loss"] for e in metrics if "train_loss" in e}
+    assert sorted(train) == [1, 2, 3, 4, 5, 6] and train[6] == pytest.approx(2.0 * 0.9 ** 6, abs=1e-4)
+    assert {e["step"] for e in metrics if "eval_loss" in e} == {2, 4, 6}
+    pairs = [(e["step"], k) for e in metrics for k in e if k not in ("type", "t", "step", "epoch")]
+    assert len(pairs) == len(set(pairs))
+    progress = _of(events, "progress")
+    assert [p["step"] for p in progress] == [1, 2, 3, 4, 5, 6] and progress[-1]["total_steps"] == 6
+    assert [c["step"] for c in _of(events, "checkpoint")] == [2, 4, 6]
+    assert any(e.get("estimate", {}).get("available") for e in _of(events, "log"))
+
+    job = next(iter(fake_together.jobs.values()))
+    (result,) = _of(events, "result")
+    assert result["fine_tuned_model"] == job.output and result["remote_job_id"] == job.id
+    assert result["trained_tokens"] == job.token_count * 3
+    assert result["actual_cost_usd"] == pytest.approx(job.token_count * 3 * 0.48 / 1e6)
+    assert result["estimated_cost_usd"] == pytest.approx(job.token_count * 3 * 0.48 / 1e6, rel=0.05)
+    assert result["final_loss"] == pytest.approx(2.0 * 0.9 ** 6, abs=1e-4)
+    assert result["hyperparameters"]["lora_r"] == 16
+    entry = result["register_model"]
+    assert entry["kind"] == "together-finetune" and entry["remote_model"] == job.output
+    assert entry["chat_base_url"] == fake_together.url + "/v1" and entry["base_model"] == MODEL
+
+    # the fine-tune answers through Together's OpenAI-compatible chat API
+    from core.openai_client import make_client
+
+    chat = make_client(api_key=FAKE_KEY, base_url=entry["chat_base_url"], max_retries=0)
+    answer = chat.chat.completions.create(model=entry["remote_model"], messages=[{"role": "user", "content": "Dune"}])
+    assert answer.choices[0].message.content.startswith(job.output) and "Dune" in answer.choices[0].message.content
+    assert fake_together.calls("POST", "/v1/chat/completions")[-1].headers["authorization"] == f"Bearer {FAKE_KEY}"
+    _assert_key_nowhere(run_dir)
+
+
+def test_a_rejected_key_is_one_sentence_and_never_written(fake_together: FakeTogether, data, tmp_path: Path) -> None:
+    wrong = "tgp_v1_wrongKey_9876543210abcdefghij"
+    events = _run(tmp_path / "run", _config(data), key=wrong)
+    (status,) = _of(events, "status")
+    assert status["status"] == "failed" and "did not accept the API key (401)" in status["message"]
+    assert not fake_together.calls("POST", "/v1/files")    # stopped before any upload
+    _assert_key_nowhere(tmp_path / "run", wrong)
+    (refused,) = fake_together.calls("GET", "/models/limits")   # Together's 401 echoed the key back to us
+    assert refused.headers["authorization"] == f"Bearer {wrong}"
+
+
+def test_an_unknown_model_and_too_little_credit(fake_together: FakeTogether, data, tmp_path: Path) -> None:
+    events = _run(tmp_path / "a", _config(data, model="acme/not-a-model"))
+    assert _statuses(events) == ["failed"]
+    assert "Together cannot fine-tune 'acme/not-a-model' (404" in events[-1]["message"]
+    assert not fake_together.calls("POST", "/v1/files")
+
+    fake_together.credit_usd = 0.0
+    events = _run(tmp_path / "b", _config(data))
+    message = events[-1]["message"]
+    assert _statuses(events) == ["failed"] and "cannot pay for it" in message and "add credit" in message
+    assert not fake_together.jobs   # no job was created
+
+
+def test_a_failed_job_carries_togethers_reason(fake_together: FakeTogether, data, tmp_path: Path) -> None:
+    fake_together.plan = JobPlan(outcome="error", fail_at_step=3)
+    events = _run(tmp_path / "run", _config(data))
+    assert _statuses(events)[-1] == "failed"
+    job = next(iter(fake_together.jobs.values()))
+    assert events[-1]["message"] == (f"The Together fine-tuning job {job.id} failed: Training diverged: the loss "
+                                     "became NaN at step 3.")
+    assert not _of(events, "result")
+    assert {e["step"] for e in _of(events, "metric")} == {1, 2, 3}
+
+
+def test_cancel_then_continue_from_the_last_checkpoint(fake_together: FakeTogether, data, tmp_path: Path) -> None:
+    fake_together.plan = JobPlan(steps=8)
+    run_dir = tmp_path / "run"
+    config = _config(data, n_epochs=4)
+    ctx = _ctx(run_dir, config)
+    worker = threading.Thread(target=TogetherBackend().run, args=(ctx,))
+    worker.start()
+    _wait_for(run_dir, lambda ev: any(e["type"] == "checkpoint" and e["step"] >= 4 for e in ev))
+    (run_dir / CANCEL_FILE).touch()
+    worker.join(15)
+    ctx.events.close()
+    events = read_events(run_dir)[0]
+    first = next(iter(fake_together.jobs.values()))
+    assert _statuses(events)[-1] == "cancelled" and events[-1]["message"] == (
+        f"The Together job {first.id} was cancelled.")
+    assert len(fake_together.calls("POST", r"/cancel$")) == 1
+    checkpoint = max(c["step"] for c in _of(events, "checkpoint"))
+
+    # resumed: a new job from the cancelled job's last checkpoint, its steps counted on from there
+    (run_dir / CANCEL_FILE).unlink()
+    fake_together.plan = JobPlan(steps=4)
+    events = _run(run_dir, config, resume=True)
+    second = fake_together.jobs[max(fake_together.jobs, key=lambda k: fake_together.jobs[k].created)]
+    sent = fake_together.calls("POST", r"^/v1/fine-tunes$")[-1].json()
+    assert sent["from_checkpoint"] == f"{first.id}:{checkpoint}" and "model" not in sent
+    assert "training_type" not in sent   # inherited from the job it continues
+    (resumed,) = _of(events, "resumed")
+    assert resumed["from_step"] == checkpoint
+    assert _statuses(events)[-1] == "succeeded"
+    result = _of(events, "result")[-1]
+    assert result["fine_tuned_model"] == second.output and result["previous_jobs"] == [first.id]
+    after = [e["step"] for e in _of(events, "metric") if e["t"] >= resumed["t"] and "train_loss" in e]
+    assert after == [checkpoint + s for s in (1, 2, 3, 4)]
+    _assert_key_nowhere(run_dir)
+
+
+def test_a_new_run_can_start_from_another_jobs_checkpoint(fake_together: FakeTogether, data, tmp_path: Path) -> None:
+    first = _of(_run(tmp_path / "one", _config(data)), "result")[0]["remote_job_id"]
+    events = _run(tmp_path / "two", _config(data, from_checkpoint=f"{first}:2"))
+    assert _statuses(events)[-1] == "succeeded"
+    assert fake_together.calls("GET", "/models/limits")[-1].query == {"model_name": first}
+    assert fake_together.calls("POST", r"^/v1/fine-tunes$")[-1].json()["from_checkpoint"] == f"{first}:2"
+
+
+def test_no_network_and_a_bad_file_are_one_sentence(monkeypatch: pytest.MonkeyPatch, data, tmp_path: Path) -> None:
+    with socket.socket() as sock:   # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("TOGETHER_BASE_URL", f"http://127.0.0.1:{port}")
+    events = _run(tmp_path / "a", _config(data, request_timeout_s=2))
+    assert events[-1]["status"] == "failed" and events[-1]["message"].startswith(
+        f"Could not reach Together at http://127.0.0.1:{port}")
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(data["train"].read_text().splitlines()[0] + "\n{\"title\": 1}\n")
+    events = _run(tmp_path / "b", {**_config(data), "data_path": str(bad)})
+    assert events[-1]["message"].startswith("The training file bad.jsonl cannot be used for Together fine-tuning: "
+                                            "line 2:")
+
+
+def test_config_and_helpers() -> None:
+    cfg = TogetherTrainConfig.from_run_config({"data_path": "x.jsonl", "base_model": "smollm2",
+                                               "together": {"model": MODEL, "lora_rank": 8}})
+    assert cfg.model == MODEL and cfg.training_file == "x.jsonl" and cfg.lora_rank == 8
+    with pytest.raises(ConfigError, match="suffix"):
+        TogetherTrainConfig(model=MODEL, suffix="x" * 41)
+    with pytest.raises(ConfigError, match="n_evals"):
+        TogetherTrainConfig(model=MODEL, n_evals=2)
+    assert api.resolve_base_url("http://h:1/v1/") == "http://h:1" and api.chat_base_url("http://h:1") == "http://h:1/v1"
+    assert api._metric_name("eval/loss") == "eval_loss" and api._metric_name("train/global_step") is None
+    assert scrub(f"key {FAKE_KEY} and fw_abcdefghijkl", [FAKE_KEY]) == "key *** and ***"
+    error = explain(TOGETHER, ConnectionRefusedError("x"))
+    assert "Unexpected error talking to Together" in str(error)
+    with pytest.raises(RejectedKeyError):
+        raise explain(TOGETHER, type("AuthenticationError", (Exception,), {"status_code": 401})("no"))
+    assert isinstance(explain(TOGETHER, type("APIConnectionError", (Exception,), {})("x")), NoNetworkError)
