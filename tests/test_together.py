@@ -252,3 +252,24 @@ def test_config_and_helpers() -> None:
     with pytest.raises(RejectedKeyError):
         raise explain(TOGETHER, type("AuthenticationError", (Exception,), {"status_code": 401})("no"))
     assert isinstance(explain(TOGETHER, type("APIConnectionError", (Exception,), {})("x")), NoNetworkError)
+
+
+def test_the_result_joins_the_registry_and_answers(fake_together: FakeTogether, data, tmp_path: Path, store,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.hosted.models import chat_client, launch_env, register_model_from_event
+    from core.store.compare import get_model
+
+    (result,) = _of(_run(tmp_path / "run", _config(data)), "result")
+    model_id = register_model_from_event(store, result)
+    row = get_model(store, model_id)
+    assert model_id == f"together:{result['fine_tuned_model']}" and row["kind"] == "together-finetune"
+    assert row["endpoint_url"] == fake_together.url + "/v1" and row["price_input_per_m"] == 0.18
+    assert FAKE_KEY not in json.dumps(row, default=str)
+    assert register_model_from_event(store, {"register_model": {"kind": "openai-finetune", "remote_model": "x"}}) is None
+    answer = chat_client(row).chat.completions.create(model=row["remote_model"],
+                                                      messages=[{"role": "user", "content": "Emma"}])
+    assert answer.choices[0].message.content.endswith("says: Emma")
+    monkeypatch.delenv("TOGETHER_API_KEY")
+    with pytest.raises(Exception, match="No Together API key"):
+        chat_client(row)
+    assert launch_env("together", "k") == {"TOGETHER_API_KEY": "k"} and launch_env("fireworks", None) == {}

@@ -3,6 +3,7 @@
     core/hosted/common.py     errors told in one sentence, key scrubbing, provider data rules
     core/hosted/together.py   Together (PyPI ``together``): files, fine-tunes, checkpoints, chat URL
     core/hosted/fireworks.py  Fireworks (PyPI ``fireworks-ai``): datasets, SFT jobs, resume, deploy
+    core/hosted/models.py     app side: the key into the subprocess, fine-tunes into the registry, chat
 
 Each module drives the provider's official client (pinned in requirements.txt) and raises only
 ``core.hosted.common.HostedError`` subclasses, so the training backends
