@@ -105,6 +105,9 @@ def test_saving_a_curated_dataset_and_a_preset(isolated_data: Path) -> None:
     with Store() as store:
         folder = resolve_source("amostra-livros", store)
         assert read_split(folder, "train") and folder.is_relative_to(isolated_data)
+        from core.selection import get_current
+
+        assert get_current(store, "dataset") == "amostra-livros@v1"  # pages 2-5 open with it
 
 
 def test_portuguese_and_a_bad_path_is_one_sentence(tmp_path: Path) -> None:
