@@ -109,7 +109,7 @@ def test_page1_upload_with_a_hostile_name(name: str, tmp_path: Path, isolated_re
     new = _files_under(tmp_path) - outside
     uploads = (isolated_results / "uploads").resolve()
     assert new and all(Path(p).resolve().parent.parent == uploads for p in new if "/uploads/" in p), new
-    assert all("/uploads/" in p or p.endswith((".duckdb", ".wal")) or "/cache/" in p for p in new), new
+    assert all("/uploads/" in p or p.endswith((".duckdb", ".wal", ".duckdb.app.json")) or "/cache/" in p for p in new), new
     _release_page_store()
 
 
