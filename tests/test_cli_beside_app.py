@@ -321,3 +321,69 @@ def test_exit_with_threads_that_used_the_store_prints_nothing(isolated_results: 
     done = subprocess.run([sys.executable, "-c", EXIT_WITH_BUSY_THREADS], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0 and done.stderr == "" and done.stdout == ""
+
+
+# -- the real app with a real browser page open, and the CLI beside it ----------------------------------------
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_cli_beside_the_running_app_and_a_browser(isolated_results: Path, tiny_model_dir: Path) -> None:
+    from tests.browser.harness import browser_page, page_errors, running_app, wait_idle
+
+    results, data = isolated_results, isolated_results.parent / "dados"
+    db_file = results / "estudo.duckdb"
+    env = {**os.environ, "FTDASH_RESULTS": str(results), "FTDASH_DB": str(db_file), "FTDASH_DATA": str(data),
+           "FTDASH_MODELS": str(ROOT / "resultados" / "models"), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+    def cli(*argv: str) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, "-m", "core", *argv], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert "nanobind" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+        return done
+
+    with running_app(results, extra_env={"FTDASH_DATA": str(data)}) as url, browser_page() as page:
+        page.goto(url + "/dados")
+        wait_idle(page, 120)
+        deadline = time.time() + 60
+        while not endpoint_path(db_file).exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert endpoint_path(db_file).exists(), "the app did not serve its database"
+
+        assert cli("runs").returncode == 0
+        nope = cli("curate", str(sample_raw_path()), "--preset", "nope", "--name", "x")
+        assert nope.returncode == 2 and "There is no preset named 'nope'" in nope.stderr  # asked the app's presets
+        saved = cli("curate", str(sample_raw_path()), "--name", "amostra")
+        assert saved.returncode == 0 and "saved amostra v1" in saved.stdout, saved.stderr
+        exported = cli("export", "amostra", "--format", "alpaca", "--out", str(data / "x.jsonl"))
+        assert exported.returncode == 0 and (data / "x.jsonl").exists(), exported.stderr
+        trained = cli("train", "--model", str(tiny_model_dir), "--data", "amostra", "--format", "chat-template",
+                      "--max-steps", "3", "--batch-size", "2", "--grad-accum", "1", "--max-seq-len", "64",
+                      "--max-train-examples", "12", "--eval-every", "0", "--eval-examples", "4")
+        assert trained.returncode == 0 and ": succeeded" in trained.stdout, trained.stderr[-2000:]
+        run_id = trained.stdout.split()[1]
+        evaluated = cli("eval", "--models", str(tiny_model_dir), "--data", "amostra", "--limit", "2",
+                        "--metrics", "rougeL", "--main-metric", "rougeL", "--max-new-tokens", "8")
+        assert evaluated.returncode == 0 and "evaluation: ev-" in evaluated.stdout, evaluated.stderr[-2000:]
+        reported = cli("report", "--xlsx", str(data / "r.xlsx"))
+        assert reported.returncode == 0 and (data / "r.xlsx").exists(), reported.stderr
+        listed = cli("runs")
+        assert listed.returncode == 0 and run_id in listed.stdout and "succeeded" in listed.stdout
+
+        page.reload()  # the open page sees what the CLI saved through the app
+        wait_idle(page, 120)
+        assert "amostra" in page.content()
+        assert not page_errors(page)
+
+    assert not endpoint_path(db_file).exists()  # removed when the app stopped
+    log = (results / "streamlit.log").read_text(errors="replace")
+    assert "nanobind" not in log and "Traceback" not in log and "FutureWarning" not in log, log[-3000:]
+    with Store(db_file) as store:  # the file is free again and holds everything the CLI sent
+        assert store.fetchall("SELECT name, version FROM curated_datasets") == [("amostra", 1)]
+        run = store.fetch_dicts("SELECT status, run_dir FROM runs WHERE id = ?", [run_id])[0]
+        assert run["status"] == "succeeded"
+        events = [json.loads(line) for line in (Path(run["run_dir"]) / "events.jsonl").read_text().splitlines()]
+        metric_steps = {e["step"] for e in events if e.get("type") == "metric" and e.get("step") is not None}
+        stored = store.fetchone("SELECT count(DISTINCT step), count(*) FILTER (WHERE name = 'train_loss') "
+                                "FROM run_metrics WHERE run_id = ?", [run_id])
+        train_losses = sum(1 for e in events if e.get("type") == "metric" and "train_loss" in e)
+        assert stored == (len(metric_steps), train_losses)  # every event once: app and CLI both ingested
+        assert store.fetchone("SELECT count(*) FROM evaluations")[0] == 1
