@@ -144,3 +144,32 @@ def test_the_selectors_open_with_the_current_run_and_dataset(isolated_results) -
     gone.run()
     assert gone.selectbox(key="treino.run").value == "r-new"
     assert any("r-deleted" in i.value and "no longer" in i.value for i in gone.info)
+
+
+def test_an_openai_run_that_failed_at_start_is_said_failed_and_offers_no_resume(isolated_results, tmp_path) -> None:
+    """The launch message never says a run started that already failed, the reason is shown, and
+    Resume is not offered for a job OpenAI never created (nor for one that failed there)."""
+    from core.store import Store
+    from core.store import runs as db
+
+    with Store() as store:
+        for run_id, job in (("20260101-000000-gpt-4o-mini-aaaa", None), ("20260101-000001-gpt-4o-mini-bbbb", "ftjob-1")):
+            db.insert_run(store, {"id": run_id, "backend": "openai", "base_model": "gpt-4o-mini-2024-07-18",
+                                  "config_json": "{}", "status": "failed", "remote_job_id": job,
+                                  "status_message": "OpenAI refused the API key (401).", "run_dir": str(tmp_path)})
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.session_state["treino.launched"] = "20260101-000000-gpt-4o-mini-aaaa"
+    at.session_state["treino.run"] = "20260101-000000-gpt-4o-mini-aaaa"
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at.run()
+    assert not at.exception and not at.success
+    assert any("refused the API key" in e.value for e in at.error)
+    assert not [b for b in at.button if (b.key or "").startswith("treino.resume.")]
+    at.selectbox(key="treino.run").set_value("20260101-000001-gpt-4o-mini-bbbb").run()
+    assert not [b for b in at.button if (b.key or "").startswith("treino.resume.")]
+    table = "\n".join(d.value.astype(str).to_string() for d in at.dataframe)
+    assert "None" not in table and "n/a" in table
