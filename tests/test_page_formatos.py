@@ -43,8 +43,10 @@ def test_every_format_side_by_side(app) -> None:
     chatml = f"<|im_start|>user\n{TITLE_0}<|im_end|>\n<|im_start|>assistant\n{row['content']}<|im_end|>\n"
     assert texts[2] == texts[3] == chatml.rstrip("\n")  # st.code trims the last newline...
     app.toggle(key="formatos_breaks").set_value(True).run()
-    assert codes(app)[3] == chatml.replace("\n", "↵\n").rstrip("\n")  # ...which the marks make visible
-    assert texts[4] == TITLE_0 + row["content"]
+    # ...and the local template's file ends at its EOS token (no newline after it), every inner break marked
+    assert codes(app)[3] == chatml.rstrip("\n").replace("\n", "↵\n")
+    # completion: OpenAI's legacy separator ends the prompt, the answer starts with one space
+    assert texts[4] == TITLE_0 + "\n\n###\n\n " + row["content"].lstrip()
     assert any("tokens (o200k_base)" in c.value for c in app.caption)
 
 
