@@ -15,7 +15,7 @@ import os
 
 import streamlit as st
 
-from core.jobs import start_supervisor
+from core.training.jobs import start_supervisor
 from locales import LANGUAGES
 from ui.common import get_store, lang, remember_language, tr
 

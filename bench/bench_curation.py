@@ -138,9 +138,9 @@ def interactive(raw: Path, moves: int) -> list[float]:
     """ms per slider change (evaluate + histograms) with every needed token count cached."""
     import numpy as np
 
-    from core.curation import Features, evaluate, prepare, preset
-    from core.curation_views import HistogramScale, histograms
-    from core.datasets import ReadPlan, read_rows
+    from core.data.curation import Features, evaluate, prepare, preset
+    from core.data.curation_views import HistogramScale, histograms
+    from core.data.datasets import ReadPlan, read_rows
 
     base = preset("seed-notebook")
     t0 = time.perf_counter()

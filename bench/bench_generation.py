@@ -1,7 +1,7 @@
 """Batched generation vs one example at a time, on the bundled model (SmolLM2-135M-Instruct).
 
 The yardstick is the plain way: ``model.generate`` on one test example at a time. Ours is
-``core.generate.generate_batch`` (left-padded batches, longest first). Same model object, same
+``core.models.generate.generate_batch`` (left-padded batches, longest first). Same model object, same
 greedy settings, same prompts (the seed split's test titles through the chat template), the two
 alternating round after round after an untimed warm-up of each. Prints both timings (medians), the
 speed-up and how many answers are identical (the target: ≥ 8× on CPU with every
@@ -24,9 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.curated import read_split, resolve_source  # noqa: E402
-from core.generate import GenerationSettings, generate_batch, load_local, prompt_text  # noqa: E402
-from core.registry import BUNDLED_ID, get_registered  # noqa: E402
+from core.data.curated import read_split, resolve_source  # noqa: E402
+from core.models.answers import GenerationSettings
+from core.models.generate import generate_batch, load_local, prompt_text
+from core.models.registry import BUNDLED_ID, get_registered  # noqa: E402
 from core.store import Store  # noqa: E402
 
 

@@ -40,9 +40,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.backends.local_data import Example, chunks, encode, forward_logits, pack  # noqa: E402
-from core.curated import read_split, resolve_source  # noqa: E402
-from core.train_config import TrainConfig  # noqa: E402
+from core.data.curated import read_split, resolve_source  # noqa: E402
+from core.training.backends.local_data import Example, chunks, encode, forward_logits, pack  # noqa: E402
+from core.training.config import TrainConfig  # noqa: E402
 
 
 def random_model(folder: Path, tokenizer_dir: Path) -> Path:
@@ -63,8 +63,7 @@ def prepare(model_dir: Path, n_train: int, n_test: int,
     training and held-out test examples tokenized once for both (to score the final adapters)."""
     from transformers import AutoTokenizer
 
-    from core import formats
-
+    from core.formats import render as formats
     seed = resolve_source("seed-study")
     rows = read_split(seed, "train")[:n_train]
     folder = workdir / "data"
@@ -98,9 +97,9 @@ def run_ours(config: TrainConfig, data: Path, workdir: Path, train: list[Example
              device: str) -> dict[str, Any]:
     from peft import PeftModel
 
-    from core.backends.base import read_events
     from core.bundled import load_model
-    from core.train import run as run_training
+    from core.training.backends.base import read_events
+    from core.training.trainer import run as run_training
 
     run_dir = Path(tempfile.mkdtemp(prefix="ours-", dir=workdir))
     (run_dir / "config.json").write_text(json.dumps({**config.to_dict(), "data_path": str(data)}))
@@ -190,8 +189,8 @@ def main() -> None:
 
     import torch
 
-    from core.backends.local import pick_device
     from core.bundled import resolve_model_path
+    from core.training.backends.local import pick_device
 
     device = pick_device("auto")
     overrides: dict[str, Any] = {"max_steps": args.steps, "eval_every": 0, "save_every": 0, "loss_on": "answer"}

@@ -35,7 +35,7 @@ class Task:
     result: Any = None
     error: BaseException | None = None
     ended_at: float | None = None
-    state: Any = None  # what the work fills as it goes, for followers to read (core.live_answers' batch)
+    state: Any = None  # what the work fills as it goes, for followers to read (core.models.live_answers' batch)
     finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property

@@ -97,7 +97,7 @@ def pick(options: Sequence[str], *, url: str | None, stored: str | None, default
 def available_datasets(store: Store) -> list[str]:
     """``seed-study`` and every saved curation (``name@vN``, newest version first) whose folder is
     still on disk: a removed folder is not offered (and a remembered choice of it is reported)."""
-    from core.curated import is_curated_folder
+    from core.data.curated import is_curated_folder
     from core.store.curation import list_curated
 
     return [DEFAULT_DATASET] + [f"{c['name']}@v{c['version']}" for c in list_curated(store)
@@ -107,7 +107,7 @@ def available_datasets(store: Store) -> list[str]:
 def base_model_id(backend: str, base_model: str) -> str:
     """The registry id of a run's base model (``local:smollm2``, ``local:<spec>``, ``openai:<model>``)."""
     from core.bundled import is_bundled
-    from core.registry import BUNDLED_ID
+    from core.models.registry import BUNDLED_ID
 
     if backend == "openai":
         return f"openai:{base_model}"
@@ -141,7 +141,7 @@ class ResolvedModels:
 def resolve_models(store: Store, wanted: Sequence[str], available: Sequence[str]) -> ResolvedModels:
     """The wanted models that can answer now (``run:<id>`` becomes the run's final model once it is
     registered), and a note for each one that cannot."""
-    from core.arena import is_checkpoint
+    from core.compare.arena import is_checkpoint
     from core.store import runs as run_table
     from core.store.compare import list_models
 

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from core.cleaning import safe_text  # tiktoken's own answer to lone surrogates: U+FFFD
+from core.data.cleaning import safe_text  # tiktoken's own answer to lone surrogates: U+FFFD
 from core.errors import UserFacingError
 from core.paths import cache_dir
 
@@ -38,7 +38,7 @@ _TIKTOKEN_FILES = {
     "cl100k_base": ("cl100k", "9b5ad71b2ce5302211f9c61530b329a4922fc6a4",
                     "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"),
 }
-# 2 cores here; curation workers, which already run side by side, set 1 (core/rowblocks.py)
+# 2 cores here; curation workers, which already run side by side, set 1 (core/data/rowblocks.py)
 # gigatoken's names for the encodings' pre-tokenizer regexes
 _PRETOKENIZERS = {"o200k_base": "o200k", "cl100k_base": "gpt4"}
 COUNT_THREADS = int(os.environ.get("FTDASH_COUNT_THREADS", "2"))

@@ -8,7 +8,7 @@ every helped field of the classes pages use has an entry here, with the same {pl
 from __future__ import annotations
 
 PT_HELP: dict[str, str] = {
-    # -- page 1: core.curation.CurationConfig --------------------------------------------------------
+    # -- page 1: core.data.curation.CurationConfig --------------------------------------------------------
     "CurationConfig.title_column": "Coluna do arquivo bruto com o título (a entrada do modelo).",
     "CurationConfig.content_column": "Coluna do arquivo bruto com o conteúdo (a resposta esperada).",
     "CurationConfig.cleaning": "Limpeza do texto. seed: a do notebook (strip, só letras, dígitos e espaços, minúsculas; "
@@ -39,7 +39,7 @@ PT_HELP: dict[str, str] = {
     "CurationConfig.test_size": "Linhas no conjunto de teste (as que vêm logo depois do treino).",
     "CurationConfig.shuffle_seed": "Vazio: treino e teste na ordem do arquivo (o notebook). Um número: embaralha as "
                                    "linhas mantidas com esta semente antes de dividir.",
-    # -- page 2: core.format_stats.FormatView, core.formats.TemplateConfig ---------------------------
+    # -- page 2: core.formats.stats.FormatView, core.formats.render.TemplateConfig ---------------------------
     "FormatView.source": "Dataset curado: seed-study (a divisão do estudo, embutida), um nome[@vN] salvo na página 1 "
                          "ou uma pasta escrita por `python -m core curate --out`.",
     "FormatView.split": "Qual divisão formatar: train (o que é treinado) ou test (reservado).",
@@ -56,7 +56,7 @@ PT_HELP: dict[str, str] = {
                                     "por exemplo 'Descreva o produto: {title}'.",
     "TemplateConfig.assistant_template": "A resposta que o modelo aprende; precisa conter {content}, inserido "
                                          "exatamente como foi curado.",
-    # -- page 3: core.train_config.TrainConfig ---------------------------------------------------------
+    # -- page 3: core.training.config.TrainConfig ---------------------------------------------------------
     "TrainConfig.backend": "Onde o fine-tune roda: 'local' (LoRA com transformers + peft nesta máquina) ou 'openai' "
                            "(um job de fine-tuning hospedado).",
     "TrainConfig.base_model": "O modelo a ajustar: 'smollm2' (o SmolLM2-135M-Instruct embutido), uma pasta de modelo "
@@ -65,7 +65,7 @@ PT_HELP: dict[str, str] = {
                         "embutido) ou um arquivo de treino exportado na página 2.",
     "TrainConfig.format": "Como cada exemplo vira texto: chat-template (o template de chat do próprio modelo), "
                           "openai-chat, alpaca, sharegpt ou completion (página 2).",
-    "TrainConfig.template": "Prompt de sistema e templates de usuário/assistente (core.formats.TemplateConfig) "
+    "TrainConfig.template": "Prompt de sistema e templates de usuário/assistente (core.formats.render.TemplateConfig) "
                             "aplicados a um dataset curado; vazio = o do estudo (título -> conteúdo).",
     "TrainConfig.preset": "O preset de onde estas configurações partiram (guardado para o registro).",
     "TrainConfig.seed": "Semente aleatória da inicialização do LoRA e da ordem dos exemplos.",
@@ -107,7 +107,7 @@ PT_HELP: dict[str, str] = {
                            "de seus processos serem encerrados.",
     "TrainConfig.openai": "Configurações da OpenAI (modelo, hiperparâmetros, sufixo...: um OpenAITrainConfig como "
                           "dicionário) quando o backend é 'openai'.",
-    # -- page 4: core.generate.GenerationSettings ------------------------------------------------------
+    # -- page 4: core.models.answers.GenerationSettings ------------------------------------------------------
     "GenerationSettings.temperature": "Temperatura de amostragem: 0 é greedy (a mesma resposta sempre), mais alta "
                                       "varia mais (0 a 2).",
     "GenerationSettings.max_new_tokens": "O máximo de tokens que uma resposta pode ter (1 a 4096).",
@@ -118,7 +118,7 @@ PT_HELP: dict[str, str] = {
     "GenerationSettings.user_template": "A mensagem do usuário, com {title} onde entra o prompt: o mesmo template dos "
                                         "dados de treino, ou o fine-tune não reconhece a tarefa.",
     "GenerationSettings.seed": "Semente da amostragem (temperatura acima de 0), para repetir uma resposta amostrada.",
-    # -- page 5: core.evaluate.EvalConfig --------------------------------------------------------------
+    # -- page 5: core.compare.evaluate.EvalConfig --------------------------------------------------------------
     "EvalConfig.models": "Ids do registro dos modelos a avaliar (modelos base e fine-tunes), por exemplo "
                          "local:smollm2, openai:gpt-4o-mini-2024-07-18.",
     "EvalConfig.data": "Dataset curado: uma pasta com train.jsonl/test.jsonl, o nome de uma curadoria salva (nome ou "

@@ -3,7 +3,7 @@ summary lines and notes, metric names, model name markers. ui/core_text.py maps 
 onto these keys (core never imports locales)."""
 
 TEXT: dict[str, tuple[str, str]] = {
-    # where the throughput of an estimate comes from (core/costs.py _throughput, estimate_openai)
+    # where the throughput of an estimate comes from (core/costs/estimates.py _throughput, estimate_openai)
     "source.given": ("typed in", "digitada"),
     "source.hardware": ("hardware table: {name}", "tabela de hardware: {name}"),
     "source.scaled": (", scaled from {size_from}B to {size_to}B parameters",
@@ -14,7 +14,7 @@ TEXT: dict[str, tuple[str, str]] = {
                            "calibração em {device} (sequência de {seq_len}, lote de {batch})"),
     "source.seed_pace": ("pace of the seed study's job: {tokens} tokens in ~27 min",
                          "ritmo do job do estudo original: {tokens} tokens em ~27 min"),
-    # an estimate's summary (core.costs.Estimate.summary, written again in the UI language)
+    # an estimate's summary (core.costs.estimates.Estimate.summary, written again in the UI language)
     "estimate.head": ("{kind} estimate for {model} ({format}, {n} examples)",
                       "estimativa {kind} para {model} ({format}, {n} exemplos)"),
     "estimate.kind_openai": ("OpenAI", "OpenAI"),
@@ -43,7 +43,7 @@ TEXT: dict[str, tuple[str, str]] = {
                          "o padding até o maior exemplo de cada lote acrescenta {tokens} tokens por época ({pct})."),
     "estimate.truncated": ("{n} examples exceed {limit} tokens and are billed (and trained) truncated.",
                            "{n} exemplos passam de {limit} tokens e são cobrados (e treinados) truncados."),
-    # metric names (core.results.METRIC_LABELS): the papers' spellings stay, words are translated
+    # metric names (core.compare.results.METRIC_LABELS): the papers' spellings stay, words are translated
     "metric.rougeL": ("ROUGE-L", "ROUGE-L"),
     "metric.chrf": ("chrF", "chrF"),
     "metric.bleu": ("BLEU", "BLEU"),

@@ -170,7 +170,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "fine-tuned models continues). The local path keeps working.",
         "A OpenAI está encerrando o fine-tuning self-serve: nenhum job novo após 2027-01-06 (a inferência em "
         "modelos já ajustados continua). O caminho local continua funcionando."),
-    # validation statistics (core.validate's stats keys)
+    # validation statistics (core.formats.validate's stats keys)
     "formatos.stat.encoding": ("encoding", "codificação"),
     "formatos.stat.token_limit": ("token limit", "limite de tokens"),
     "formatos.stat.total_tokens": ("total tokens", "tokens no total"),

@@ -2,10 +2,10 @@
 
     streamlit run app.py        # the first page; opens the bundled raw sample
 
-Thin page: widgets -> one CurationConfig -> core.curation (Features read once per file, columns
+Thin page: widgets -> one CurationConfig -> core.data.curation (Features read once per file, columns
 and cleaning mode, read and tokenized in background threads that outlive the script run
 (core.background); token counts cached in DuckDB; a slider change is
-core.curation.evaluate over numpy arrays) -> draw with core.curation_views. The CLI twin is
+core.data.curation.evaluate over numpy arrays) -> draw with core.data.curation_views. The CLI twin is
 ``python -m core curate`` (the page shows the exact command for the current filters).
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import streamlit as st
 from core.background import Tasks
 from core.commands.curate import command_line
 from core.config import ConfigError
-from core.curation import (
+from core.data.curation import (
     BUILTIN_PRESETS,
     CurationConfig,
     Features,
@@ -31,18 +31,11 @@ from core.curation import (
     split_of,
     stage_masks,
 )
-from core.curation_io import save_curated
-from core.curation_split import split_shortfall
-from core.curation_views import HistogramScale, funnel_figure, histogram_figure, histograms, samples
-from core.datasets import (
-    ReadPlan,
-    check_text_columns,
-    fingerprint,
-    list_columns,
-    read_rows,
-    save_upload,
-    seed_split_file,
-)
+from core.data.curation_io import save_curated
+from core.data.curation_split import split_shortfall
+from core.data.curation_views import HistogramScale, funnel_figure, histogram_figure, histograms, samples
+from core.data.datasets import ReadPlan, read_rows, save_upload, seed_split_file
+from core.data.rawfiles import check_text_columns, fingerprint, list_columns
 from core.errors import UserFacingError
 from core.paths import sample_raw_path
 from core.selection import set_current

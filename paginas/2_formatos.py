@@ -4,8 +4,8 @@ price and hardware tables, the cost/time estimate, and export with a download.
 
     streamlit run app.py        # then open /formatos
 
-Thin page: widgets → FormatView (+ TemplateConfig) → core.formats / core.format_stats /
-core.validate / core.costs → draw. CLI twins: ``python -m core export | validate | estimate``.
+Thin page: widgets → FormatView (+ TemplateConfig) → core.formats.render / core.formats.stats /
+core.formats.validate / core.costs.estimates → draw. CLI twins: ``python -m core export | validate | estimate``.
 Model text is drawn with st.code (never Markdown or HTML).
 """
 from __future__ import annotations
@@ -22,20 +22,14 @@ import streamlit as st
 
 from core.background import Task, Tasks
 from core.bundled import bundled_model_dir, is_bundled
-from core.calibrate import CalibrationConfig, calibration_job, list_calibrations, start_calibration
-from core.costs import (
-    Estimate,
-    estimate_local,
-    estimate_openai,
-    list_hardware,
-    list_prices,
-    save_estimate,
-    save_hardware,
-    save_prices,
-)
-from core.curated import read_manifest, read_split, resolve_source
+from core.costs.calibrate import CalibrationConfig, calibration_job, list_calibrations, start_calibration
+from core.costs.estimates import Estimate, estimate_local, estimate_openai, save_estimate
+from core.costs.prices import list_hardware, list_prices, save_hardware, save_prices
+from core.data.curated import read_manifest, read_split, resolve_source
 from core.errors import UserFacingError
-from core.format_stats import (
+from core.formats.export import default_export_path, export_training_file
+from core.formats.render import FORMATS, PRESETS, TemplateConfig, render_text, to_records
+from core.formats.stats import (
     FormatStats,
     FormatView,
     all_format_stats,
@@ -44,18 +38,9 @@ from core.format_stats import (
     default_system_tokens,
     tokenizer_for_format,
 )
-from core.formats import (
-    FORMATS,
-    PRESETS,
-    TemplateConfig,
-    default_export_path,
-    export_training_file,
-    render_text,
-    to_records,
-)
+from core.formats.validate import validate_records
 from core.selection import DEFAULT_DATASET, available_datasets
 from core.tokens import get_counter
-from core.validate import validate_records
 from locales import t, text_table
 from ui import selection
 from ui.common import get_store, help_for, lang, show_error, tr

@@ -3,10 +3,10 @@ and overlay the loss curves of several runs.
 
     streamlit run app.py        # then open /treino
 
-Thin page: widgets -> one TrainConfig (core/train_config.py; its field help is the widget help)
--> core.jobs.launch, which starts ``python -m core.train RUN_DIR`` in its own process group; the
+Thin page: widgets -> one TrainConfig (core/training/config.py; its field help is the widget help)
+-> core.training.jobs.launch, which starts ``python -m core.training.trainer RUN_DIR`` in its own process group; the
 training never runs in the script thread. Everything shown comes from the database, which the
-supervisor (core.jobs.poll, here on a 2-second fragment timer and in a background thread) fills
+supervisor (core.training.jobs.poll, here on a 2-second fragment timer and in a background thread) fills
 from the run folders, so the page survives a reload, a second tab and an app restart.
 
 The OpenAI widgets live in ui/openai_treino.py (``openai_form``, ``openai_run_controls``);
@@ -23,15 +23,16 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import jobs
 from core.config import ConfigError
 from core.errors import UserFacingError
-from core.formats import FORMATS, get_preset, read_export_manifest
-from core.formats import PRESETS as TEMPLATE_PRESETS
+from core.formats.export import read_export_manifest
+from core.formats.render import FORMATS, get_preset
+from core.formats.render import PRESETS as TEMPLATE_PRESETS
 from core.paths import data_dir
 from core.selection import DEFAULT_DATASET, available_datasets, get_current, remember_launch
 from core.store import runs as db
-from core.train_config import (
+from core.training import jobs
+from core.training.config import (
     ALL_PROJECTIONS,
     DEVICES,
     LOCAL_PRESETS,
@@ -40,6 +41,7 @@ from core.train_config import (
     SCHEDULES,
     TrainConfig,
 )
+from core.training.run_data import estimate_run
 from locales import t
 from ui import selection
 from ui.common import get_store, help_for, lang, show_error, tr
@@ -196,7 +198,7 @@ def _has_cuda_and_bnb() -> bool:
 
 # -- openai (the teammate's widgets) -----------------------------------------------------------------
 def openai_panel() -> tuple[TrainConfig | None, dict[str, str]]:
-    from core.openai_finetune import launch_env
+    from core.hosted.openai_finetune import launch_env
     from ui.openai_treino import openai_form
 
     data, fmt = data_section(openai=True)
@@ -224,7 +226,7 @@ def _estimate(key: str) -> Any:
     values = json.loads(key)
     values.pop("_finished_runs", None)
     config = TrainConfig.from_dict(values)
-    return jobs.estimate_run(store, config.for_launch(store))
+    return estimate_run(store, config.for_launch(store))
 
 
 def estimate_box(config: TrainConfig) -> Any:
@@ -344,14 +346,14 @@ def run_controls(run: dict[str, Any]) -> None:
             st.toast(tr("treino.cancel_requested"))
         except UserFacingError as exc:
             show_error(exc)
-    # offered only where it can work (core.jobs.resume_blocker): a local run with a checkpoint, an
+    # offered only where it can work (core.training.jobs.resume_blocker): a local run with a checkpoint, an
     # OpenAI run whose job went on after its watcher was lost; never a job OpenAI ended
     resumable = run["status"] in db.TERMINAL and jobs.resume_blocker(run) is None
     if resumable and cols[1].button(tr("treino.resume"), key=f"{K}resume.{run['id']}", icon=":material/replay:"):
         try:
             env = None
             if run["backend"] == "openai":  # re-attaching needs the key typed in this session, if any
-                from core.openai_finetune import launch_env
+                from core.hosted.openai_finetune import launch_env
 
                 env = launch_env(st.session_state.get("treino.openai.api_key") or None)
             jobs.resume_run(store, run["id"], env=env)

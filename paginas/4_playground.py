@@ -4,10 +4,10 @@ models drawn at random answer with their names hidden until the user votes, rate
 
     streamlit run app.py        # then open /playground
 
-Thin page: widgets → GenerationSettings → core.live_answers.start_batch (the answers are made in
+Thin page: widgets → GenerationSettings → core.models.live_answers.start_batch (the answers are made in
 background threads of the app, so reruns and reloads never stop them; the batch id rides in the URL)
 → a fragment redraws them as they grow. Every answer is stored as it completes; votes with their
-prompt and dataset version (core.arena.record_vote).
+prompt and dataset version (core.compare.arena.record_vote).
 Model answers are drawn with st.text (never Markdown or HTML). The CLI twin: ``python -m core generate``.
 """
 from __future__ import annotations
@@ -18,13 +18,13 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.arena import arena_leaderboard, dataset_version, default_pool, draw_pair, pool_options, record_vote
+from core.compare.arena import arena_leaderboard, dataset_version, default_pool, draw_pair, pool_options, record_vote
 from core.config import ConfigError
-from core.curated import read_test_split, resolve_source
+from core.data.curated import read_test_split, resolve_source
 from core.errors import UserFacingError
-from core.generate import GenerationSettings, settings_for_model
-from core.live_answers import LiveBatch, get_batch, start_batch
-from core.registry import BUNDLED_ID, LOCAL_KINDS, Prices, add_endpoint, available_models
+from core.models.answers import GenerationSettings, settings_for_model
+from core.models.live_answers import LiveBatch, get_batch, start_batch
+from core.models.registry import BUNDLED_ID, LOCAL_KINDS, Prices, add_endpoint, available_models
 from core.selection import DEFAULT_DATASET, available_datasets
 from core.store.compare import list_generations, list_votes
 from locales import t
@@ -143,7 +143,7 @@ def api_key_for(model_ids: list[str]) -> tuple[str | None, bool]:
     return openai_key_for([MODELS[m]["kind"] for m in model_ids if m in MODELS], "pg_api_key", "playground")
 
 
-# -- answers: made in the background (core.live_answers), drawn as they grow -----------------------
+# -- answers: made in the background (core.models.live_answers), drawn as they grow -----------------------
 POLL_S = 0.5  # how often a running batch is redrawn
 
 

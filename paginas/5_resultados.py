@@ -4,9 +4,9 @@ comparison, xlsx export and import of old comparison sheets.
 
     streamlit run app.py        # then open /resultados
 
-Thin page: widgets → EvalConfig → core.evaluate.start_evaluation (a background thread of the app
+Thin page: widgets → EvalConfig → core.compare.evaluate.start_evaluation (a background thread of the app
 process; progress lives in the evaluations table, so the bar survives a page reload) → draw the
-DataFrames of core.results with core.results_charts. The CLI twins: ``python -m core eval``,
+DataFrames of core.compare.results with ui.results_charts. The CLI twins: ``python -m core eval``,
 ``python -m core report --xlsx FILE``, ``python -m core import FILE``.
 """
 from __future__ import annotations
@@ -19,19 +19,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import results
-from core import results_charts as charts
-from core.datasets import safe_upload_name
+from core.compare import results
+from core.compare.evaluate import EvalConfig, cancel_evaluation, evaluation_state, load_config, start_evaluation
+from core.compare.metrics import DEFAULT_METRICS, DEFAULT_RUBRIC
+from core.compare.prompt_variants import VARIANTS
+from core.compare.xlsx import import_sheet, write_report
+from core.data.datasets import safe_upload_name
 from core.errors import UserFacingError
-from core.evaluate import EvalConfig, cancel_evaluation, evaluation_state, load_config, start_evaluation
-from core.export import import_sheet, write_report
-from core.metrics import DEFAULT_METRICS, DEFAULT_RUBRIC
+from core.models.registry import BUNDLED_ID, REMOTE_KINDS, available_models
 from core.paths import results_dir, seed_dir
-from core.prompt_variants import VARIANTS
-from core.registry import BUNDLED_ID, REMOTE_KINDS, available_models
 from core.selection import DEFAULT_DATASET, available_datasets
 from core.store.compare import delete_evaluation, eval_models, list_evaluations
 from locales import t, text_table
+from ui import results_charts as charts
 from ui import selection
 from ui.common import get_store, help_for, lang, openai_key_for, show_error, tr
 from ui.core_text import metric_label
@@ -256,7 +256,7 @@ def leaderboard_tab(eval_id: str, variant: str) -> None:
         st.info(tr("resultados.chart.no_data"))
         return
     figure = charts.leaderboard_figure(board, text)
-    if not board["main"].isna().all():  # the chart names its metric in English (core.results.METRIC_LABELS)
+    if not board["main"].isna().all():  # the chart names its metric in English (core.compare.results.METRIC_LABELS)
         metric = metric_label(str(board["main_metric"].iloc[0]))
         figure.update_layout(title=text("resultados.chart.leaderboard").format(metric=metric), xaxis_title=metric)
     st.plotly_chart(chart(figure), key="rs_fig_board")

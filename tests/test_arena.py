@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from core.arena import (
+from core.compare.arena import (
     ArenaError,
     arena_leaderboard,
     dataset_version,

@@ -81,7 +81,7 @@ def isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # -- what "nothing stored half-way" means --------------------------------------------------------------
 def db_snapshot() -> dict[str, str]:
     """Every table of the database file: a digest of all its rows (order-independent)."""
-    from core.registry import ensure_default_models
+    from core.models.registry import ensure_default_models
     from core.store import Store
 
     with Store() as store:
@@ -280,14 +280,14 @@ def test_a_failure_while_scoring_an_import_keeps_the_earlier_import(imported_bef
                                                                     monkeypatch, capsys) -> None:
     """Importing a file again replaces its evaluations: all in one transaction, after scoring, so a
     failure half-way leaves the earlier import as it was."""
-    import core.metrics
+    import core.compare.metrics
 
     before = state(isolated_results)
 
     def broken(*args, **kwargs):
         raise RuntimeError("the similarity model vanished half-way")
 
-    monkeypatch.setattr(core.metrics, "score_answers", broken)
+    monkeypatch.setattr(core.compare.metrics, "score_answers", broken)
     with contextlib.suppress(Exception):
         main(["import", str(SEED / "fine_tuning_llama_gpt.ods")])
     capsys.readouterr()

@@ -61,9 +61,9 @@ PAGE1_OK = {"json_array", "truncated_jsonl", "line_50mb"}
 
 @pytest.fixture
 def saved_curation(isolated_results: Path, isolated_data: Path) -> Path:
-    from core.curation import preset
-    from core.curation_io import save_curated
-    from core.curation_stream import curate
+    from core.data.curation import preset
+    from core.data.curation_io import save_curated
+    from core.data.curation_stream import curate
     from core.store import Store
 
     config = dataclasses.replace(preset("seed-notebook"), train_size=40, test_size=10)
@@ -112,7 +112,7 @@ def test_page1_upload(name: str, bad_files, saved_curation: Path, isolated_resul
 # -- page 5: importing a comparison sheet ---------------------------------------------------------------
 @pytest.fixture
 def imported_seed(isolated_results: Path) -> list[str]:
-    from core.export import import_sheet
+    from core.compare.xlsx import import_sheet
     from core.store import Store
 
     with Store() as store:

@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from core.calibrate import (
+from core.config import ConfigError
+from core.costs.calibrate import (
     CalibrationConfig,
     CalibrationError,
     cache_key,
@@ -17,7 +18,6 @@ from core.calibrate import (
     list_calibrations,
     start_calibration,
 )
-from core.config import ConfigError
 
 
 def tiny(tiny_model_dir, **changes) -> CalibrationConfig:

@@ -194,8 +194,8 @@ def test_the_app_stopping_mid_command_is_one_sentence(app_store: Store, remote: 
 
 
 def test_events_are_ingested_once_by_the_app_and_the_cli_together(app_store: Store, remote: RemoteStore) -> None:
-    from core import jobs
     from core.store import runs as db
+    from core.training import jobs
 
     run_dir = Path(app_store.path).parent / "runs" / "r1"
     run_dir.mkdir(parents=True)

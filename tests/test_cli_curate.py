@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.cli import main
-from core.curation import CurationConfig, preset
+from core.data.curation import CurationConfig, preset
 from core.paths import sample_raw_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,7 +182,7 @@ def test_name_saves_versions_in_the_database(tmp_path: Path) -> None:
         done = curate(str(sample_raw_path()), "--name", "amostra")
         assert done.returncode == 0, done.stderr
         assert f"saved amostra v{version}" in done.stdout
-    from core.curated import read_split, resolve_source
+    from core.data.curated import read_split, resolve_source
     from core.store import Store
 
     with Store() as store:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.cli import main
-from core.formats import to_records
+from core.formats.render import to_records
 from core.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

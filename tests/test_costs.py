@@ -7,29 +7,30 @@ from pathlib import Path
 
 import pytest
 
-from core.costs import (
+from core.costs.estimates import (
     Estimate,
     EstimateInputError,
     NoThroughputError,
-    PriceTableError,
-    UnknownPriceError,
     estimate_local,
     estimate_openai,
     estimates_for_run,
-    get_price,
     link_estimate_to_run,
-    list_hardware,
-    list_prices,
-    openai_batch_tokens,
     openai_epochs,
-    openai_example_limit,
-    openai_example_tokens,
     padded_tokens,
     save_estimate,
+)
+from core.costs.prices import (
+    PriceTableError,
+    UnknownPriceError,
+    get_price,
+    list_hardware,
+    list_prices,
+    openai_example_limit,
     save_hardware,
     save_prices,
 )
-from core.formats import PRESETS, to_records
+from core.formats.openai_tokens import openai_batch_tokens, openai_example_tokens
+from core.formats.render import PRESETS, to_records
 from core.tokens import get_tiktoken
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "dados" / "seed" / "trn_gpt4_formatted.jsonl"
@@ -144,7 +145,7 @@ def test_hardware_is_editable_and_checked(store) -> None:
 
 
 def test_this_cpu_costs_the_same_in_estimates_and_in_the_registry(store) -> None:
-    from core.registry import DEFAULT_LOCAL_PRICE_PER_HOUR
+    from core.models.registry import DEFAULT_LOCAL_PRICE_PER_HOUR
 
     cpu = {r["name"]: r for r in list_hardware(store)}["CPU 2 cores (this project)"]
     assert cpu["usd_per_hour"] == DEFAULT_LOCAL_PRICE_PER_HOUR
@@ -207,7 +208,7 @@ def test_local_estimate_with_hardware_and_hourly_price(store, seed_rows, tiny_mo
     rows = seed_rows["train"][:40]
     save_hardware(store, [{"name": "rig", "model_size_b": None, "tokens_per_s": 1000.0, "usd_per_hour": 3.6}])
     est = estimate_local(store, spec, rows, "chat-template", epochs=2, seq_len=128, batch_size=4, hardware="rig")
-    from core.costs import local_token_counts
+    from core.costs.estimates import local_token_counts
 
     counts = local_token_counts(spec, to_records(rows, "chat-template", None, spec), "chat-template")
     assert est.billable_tokens == 2 * padded_tokens(counts, 128, 4)
@@ -219,7 +220,7 @@ def test_local_estimate_with_hardware_and_hourly_price(store, seed_rows, tiny_mo
 
 
 def test_local_estimate_uses_a_cached_calibration(store, seed_rows, tiny_model_dir) -> None:
-    from core.calibrate import device_name
+    from core.costs.calibrate import device_name
     from core.store.formats import save_calibration_row
 
     spec = str(tiny_model_dir)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from core.config import ConfigError
-from core.curated import read_split, resolve_source
-from core.curation import (
+from core.data.curated import read_split, resolve_source
+from core.data.curation import (
     CurationConfig,
     Features,
     PresetNotFoundError,
@@ -25,10 +25,10 @@ from core.curation import (
     save_preset,
     split_of,
 )
-from core.curation_io import OutputError, save_curated, write_curated
-from core.curation_stream import curate, word_counts
-from core.curation_views import histograms, samples
-from core.datasets import ReadPlan, read_rows, seed_split_file
+from core.data.curation_io import OutputError, save_curated, write_curated
+from core.data.curation_stream import curate, word_counts
+from core.data.curation_views import histograms, samples
+from core.data.datasets import ReadPlan, read_rows, seed_split_file
 from core.tokens import ensure_tiktoken_offline, get_tiktoken
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -274,7 +274,7 @@ def test_token_counts_are_cached_in_duckdb_and_never_recounted(messy_raw: Path, 
 
 
 def test_word_counts_never_exceed_tiktoken(seed_rows) -> None:
-    from core.rowblocks import text_block
+    from core.data.rowblocks import text_block
 
     texts = [r["content"] for r in seed_rows["train"][:300]] + ["", " ", "a  b", "é x", "x\x1cy z"]
     block = text_block(texts, np.zeros(len(texts), np.int8))
@@ -322,7 +322,7 @@ def test_a_failed_save_leaves_nothing(messy_raw: Path, store, monkeypatch) -> No
     with pytest.raises(RuntimeError):
         save_curated(store, "livros", split)
     assert store.fetchall("SELECT * FROM curated_datasets") == []
-    from core.curated import curated_root
+    from core.data.curated import curated_root
 
     assert not (curated_root() / "livros" / "v1").exists()
     with pytest.raises(OutputError):
@@ -387,7 +387,7 @@ def test_a_big_generated_file_matches_the_yardstick_with_a_test_split(tmp_path: 
 ])
 def test_split_shortfall_and_its_ratio_fix(kept: int, asked: tuple[int, int], gets: tuple[int, int],
                                            fix: tuple[int, int]) -> None:
-    from core.curation_split import split_shortfall
+    from core.data.curation_split import split_shortfall
 
     short = split_shortfall(kept, *asked)
     assert short is not None and (short.train, short.test) == gets and (short.fix_train, short.fix_test) == fix
@@ -396,7 +396,7 @@ def test_split_shortfall_and_its_ratio_fix(kept: int, asked: tuple[int, int], ge
 
 
 def test_no_shortfall_when_the_rows_fill_the_split_or_none_is_kept() -> None:
-    from core.curation_split import split_shortfall
+    from core.data.curation_split import split_shortfall
 
     assert split_shortfall(2000, 1500, 500) is None and split_shortfall(2364, 1500, 500) is None
     assert split_shortfall(0, 1500, 500) is None  # nothing kept: page 1 says to loosen a filter instead
@@ -406,7 +406,7 @@ def test_no_shortfall_when_the_rows_fill_the_split_or_none_is_kept() -> None:
 
 
 def test_saving_refuses_no_rows_and_no_test_rows_unless_asked(messy_raw: Path, isolated_results: Path) -> None:
-    from core.curation_io import NoTestSplitError, NothingToSaveError
+    from core.data.curation_io import NoTestSplitError, NothingToSaveError
     from core.store import Store
 
     split = curate(messy_raw, CurationConfig(keyword_mode="any", max_tokens=None, train_size=10_000))

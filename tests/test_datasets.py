@@ -11,22 +11,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import datasets
-from core.cleaning import clean_texts, lower_is_arrow, remove_special_chars, safe_text, seed_clean
-from core.curation import take_texts
-from core.datasets import (
+from core.data import datasets, rawfiles
+from core.data.cleaning import clean_texts, lower_is_arrow, remove_special_chars, safe_text, seed_clean
+from core.data.curation import take_texts
+from core.data.datasets import ReadPlan, read_rows, safe_upload_name, save_upload
+from core.data.rawfiles import (
     BinaryFileError,
     ColumnNotFoundError,
     DatasetNotFoundError,
     EmptyDatasetError,
     EncodingError,
     NotJsonError,
-    ReadPlan,
     fingerprint,
     list_columns,
-    read_rows,
-    safe_upload_name,
-    save_upload,
 )
 
 ROWS = [
@@ -226,12 +223,12 @@ def test_bad_files_get_one_sentence(tmp_path: Path) -> None:
         "empty.json": (b"", EmptyDatasetError, "is empty"),
         "blank.json": (b"\n \n\t\n", EmptyDatasetError, "no data"),
         "prose.json": (b"This is not JSON at all.\nNeither is this.\n", NotJsonError, "none of its 2 lines"),
-        "prose.txt": (b"Just some words.\n", datasets.UnsupportedFormatError, "neither JSON lines"),
+        "prose.txt": (b"Just some words.\n", rawfiles.UnsupportedFormatError, "neither JSON lines"),
         "binary.json": (bytes(range(256)) * 64, BinaryFileError, "binary file"),
         "latin1.json": ('{"title": "café", "content": "x"}\n'.encode("latin-1"), EncodingError, "line 1"),
         "utf16.json": ('{"title": "a"}\n'.encode("utf-16"), EncodingError, "UTF-16"),
-        "fake.parquet": (b'{"title": "a"}\n', datasets.UnsupportedFormatError, "not a Parquet file"),
-        "broken.json.gz": (b"\x1f\x8b\x08\x00garbage", datasets.DatasetError, "gzip"),
+        "fake.parquet": (b'{"title": "a"}\n', rawfiles.UnsupportedFormatError, "not a Parquet file"),
+        "broken.json.gz": (b"\x1f\x8b\x08\x00garbage", rawfiles.DatasetError, "gzip"),
         "array.json": (b'[{"title": "a", "content": "b"}, {"title": ', NotJsonError, "JSON array"),
     }
     for name, (data, error, words) in cases.items():

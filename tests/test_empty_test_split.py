@@ -21,9 +21,9 @@ SENTENCE = ("The curated dataset {source} has no test rows to evaluate on: go ba
 @pytest.fixture
 def no_test(isolated_results: Path) -> str:
     """'curto' v1: 40 train rows of the seed split, no test rows, saved on purpose."""
-    from core.curation import preset
-    from core.curation_io import NoTestSplitError, save_curated
-    from core.curation_stream import curate
+    from core.data.curation import preset
+    from core.data.curation_io import NoTestSplitError, save_curated
+    from core.data.curation_stream import curate
     from core.store import Store
 
     config = dataclasses.replace(preset("seed-notebook"), train_size=40, test_size=0)
@@ -43,7 +43,7 @@ def _release() -> None:
 
 
 def test_read_test_split_is_the_one_sentence(no_test: str) -> None:
-    from core.curated import EmptyTestSplitError, read_split, read_test_split, resolve_source
+    from core.data.curated import EmptyTestSplitError, read_split, read_test_split, resolve_source
     from core.store import Store
 
     with Store() as store:

@@ -9,23 +9,23 @@ import time
 import pytest
 from fake_openai import fake_openai_fixture  # noqa: F401 - the fixture
 
-from core import evaluate
-from core.config import ConfigError
-from core.evaluate import (
+from core.compare import evaluate
+from core.compare.evaluate import (
     EvalConfig,
     evaluation_state,
     run_evaluation,
     select_examples,
     start_evaluation,
 )
-from core.prompt_variants import VARIANTS, first_sentence, variant_reference
+from core.compare.prompt_variants import VARIANTS, first_sentence, variant_reference
+from core.config import ConfigError
 from core.store import Store
 from core.store.compare import eval_examples, get_evaluation
 
 
 @pytest.fixture
 def tiny_id(store, tiny_model_dir) -> str:
-    from core.registry import add_local_model
+    from core.models.registry import add_local_model
 
     return add_local_model(store, str(tiny_model_dir), display_name="tiny", price_per_hour=3.6)
 
@@ -85,8 +85,8 @@ def test_variants_are_data_with_their_reference() -> None:
 
 
 def test_unknown_model_and_data_are_one_sentence(store) -> None:
-    from core.curated import CuratedNotFoundError
-    from core.registry import UnknownModelError
+    from core.data.curated import CuratedNotFoundError
+    from core.models.registry import UnknownModelError
 
     with pytest.raises(UnknownModelError):
         run_evaluation(store, EvalConfig(models=["local:nope"]))
@@ -119,16 +119,16 @@ def test_run_with_the_tiny_model(store, tiny_id) -> None:
 
 
 def test_resume_after_interruption_regenerates_nothing(store, tiny_id, monkeypatch) -> None:
-    import core.generate
+    import core.models.generate
 
     generated: list[str] = []
-    real = core.generate.generate_batch
+    real = core.models.generate.generate_batch
 
     def counting(store_, model_id, prompts, settings=None, **kwargs):
         generated.extend(prompts)
         return real(store_, model_id, prompts, settings, **kwargs)
 
-    monkeypatch.setattr(core.generate, "generate_batch", counting)
+    monkeypatch.setattr(core.models.generate, "generate_batch", counting)
     config = _config([tiny_id], limit=6, batch_size=2)
 
     def die_after_two(done: int, total: int, message: str) -> None:
@@ -167,16 +167,16 @@ def test_scores_missing_after_a_crash_are_filled_and_new_metrics_added(store, ti
 
 
 def test_background_thread_and_cancel(store, tiny_id, monkeypatch) -> None:
-    import core.generate
+    import core.models.generate
 
-    real = core.generate.generate_batch
+    real = core.models.generate.generate_batch
     gate = threading.Event()
 
     def slow(*args, **kwargs):
         gate.wait(10)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(core.generate, "generate_batch", slow)
+    monkeypatch.setattr(core.models.generate, "generate_batch", slow)
     config = _config([tiny_id], limit=6, batch_size=2)
     eval_id = start_evaluation(store, config)
     assert start_evaluation(store, config) == eval_id  # already running: not started twice
@@ -190,7 +190,7 @@ def test_background_thread_and_cancel(store, tiny_id, monkeypatch) -> None:
     assert state["state"] == "cancelled"
     assert store.fetchone("SELECT count(*) FROM eval_answers WHERE eval_id = ?", [eval_id])[0] <= 2
     # resuming in the background finishes it
-    monkeypatch.setattr(core.generate, "generate_batch", real)
+    monkeypatch.setattr(core.models.generate, "generate_batch", real)
     start_evaluation(store, config, eval_id)
     deadline = time.time() + 60
     while evaluate.is_running_here(eval_id) and time.time() < deadline:
@@ -248,7 +248,7 @@ def test_eval_command(tiny_model_dir, tmp_path, capsys) -> None:
 @pytest.mark.slow
 def test_bundled_model_answers_in_english_and_scores_above_zero(store) -> None:
     """The real SmolLM2 on 3 seed test titles, two variants: real text, every metric, a real spread."""
-    from core.results import flexibility, leaderboard
+    from core.compare.results import flexibility, leaderboard
 
     config = EvalConfig(models=["local:smollm2"], limit=3, max_new_tokens=32, batch_size=3,
                         variants=["default", "summary"])

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from core.cli import main
-from core.export import ImportSheetError, clean_cell, import_sheet, parse_seed_layout, write_report
+from core.compare.xlsx import ImportSheetError, clean_cell, import_sheet, parse_seed_layout, write_report
 from core.store import Store
 from core.store.compare import (
     create_evaluation,

@@ -4,7 +4,7 @@ are ingested once, never twice); a training process killed under ``python -m cor
 folder removed mid-run; the disk filling up mid-run (a real 24 MB tmpfs when this user may mount one,
 else ENOSPC injected into the training process's writes); the database held by another process
 (every command that opens it, and a page); the fake OpenAI answering 429s, 500s and timeouts past
-every retry (what tests/test_openai_*.py do not cover already: a whole run through core.jobs, and
+every retry (what tests/test_openai_*.py do not cover already: a whole run through core.training.jobs, and
 an evaluation).
 
     .venv/bin/python -m pytest -q tests/test_faults.py          # -m "not slow" skips the app restart
@@ -25,9 +25,10 @@ from pathlib import Path
 import pytest
 from fake_openai import FAKE_KEY, FakeOpenAI, fake_openai_fixture  # noqa: F401 - the fixture
 
-from core import jobs
 from core.store import Store
 from core.store import runs as db
+from core.training import jobs
+from core.training.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "dados" / "seed"
@@ -96,10 +97,11 @@ def cleanup_runs(isolated_results: Path):
 # -- the app killed while runs train, then started again ---------------------------------------------
 LAUNCHER = """
 import json, sys
-from core import jobs
+from core.training import jobs
 from core.store import Store
+from core.training.config import TrainConfig
 with Store() as store:
-    ids = [jobs.launch(store, jobs.TrainConfig.from_preset("custom", **c)) for c in json.loads(sys.argv[1])]
+    ids = [jobs.launch(store, TrainConfig.from_preset("custom", **c)) for c in json.loads(sys.argv[1])]
 print(json.dumps(ids))
 """
 
@@ -200,8 +202,8 @@ def test_run_folder_removed_mid_run(isolated_results: Path, tiny_model_dir: Path
     import shutil
 
     with Store() as store:
-        other = jobs.launch(store, jobs.TrainConfig.from_preset("custom", **tiny_config(tiny_model_dir, max_steps=3)))
-        run_id = jobs.launch(store, jobs.TrainConfig.from_preset("custom", **tiny_config(tiny_model_dir,
+        other = jobs.launch(store, TrainConfig.from_preset("custom", **tiny_config(tiny_model_dir, max_steps=3)))
+        run_id = jobs.launch(store, TrainConfig.from_preset("custom", **tiny_config(tiny_model_dir,
                                                                                       save_every=5)))
         run_dir = isolated_results / "runs" / run_id
         wait_for(lambda: metric_lines(run_dir) >= 3, what="training steps")
@@ -268,9 +270,9 @@ def test_disk_full_mid_run(small_disk: Path | None, tiny_model_dir: Path, monkey
 
     store = Store()
     try:
-        done = jobs.launch(store, jobs.TrainConfig.from_preset("custom", **tiny_config(tiny_model_dir, max_steps=2)))
+        done = jobs.launch(store, TrainConfig.from_preset("custom", **tiny_config(tiny_model_dir, max_steps=2)))
         wait_for(lambda: jobs.poll(store) is not None and db.get_run(store, done)["status"] in db.TERMINAL)
-        run_id = jobs.launch(store, jobs.TrainConfig.from_preset("custom", **tiny_config(tiny_model_dir,
+        run_id = jobs.launch(store, TrainConfig.from_preset("custom", **tiny_config(tiny_model_dir,
                                                                                       save_every=4)))
         run_dir = results / "runs" / run_id
         wait_for(lambda: metric_lines(run_dir) >= 2, what="training steps")
@@ -299,11 +301,11 @@ def test_disk_full_mid_run(small_disk: Path | None, tiny_model_dir: Path, monkey
 def _disk_full_simulated(tiny_model_dir: Path, tmp_path: Path, monkeypatch) -> None:
     """The training process's own writes fail with ENOSPC after a few events (no mount allowed):
     it ends without a traceback of its own, and the supervisor marks the run."""
-    from core import train
-    from core.backends import base
+    from core.training import trainer as train
+    from core.training.backends import base
 
     with Store() as store:
-        run_id = jobs.launch(store, jobs.TrainConfig.from_preset("custom", **tiny_config(tiny_model_dir,
+        run_id = jobs.launch(store, TrainConfig.from_preset("custom", **tiny_config(tiny_model_dir,
                                                                                       max_steps=1)))
         wait_for(lambda: jobs.poll(store) is not None and db.get_run(store, run_id)["status"] in db.TERMINAL)
         run_dir = Path(db.get_run(store, run_id)["run_dir"])
@@ -399,7 +401,7 @@ def keyed_fake(fake_openai: FakeOpenAI, monkeypatch) -> FakeOpenAI:
 
 
 def _openai_run(store: Store, train_file: Path, **openai) -> dict:
-    config = jobs.TrainConfig.from_preset("custom", backend="openai", base_model="gpt-4o-mini-2024-07-18",
+    config = TrainConfig.from_preset("custom", backend="openai", base_model="gpt-4o-mini-2024-07-18",
                                           data=str(train_file), format="openai-chat",
                                           openai={"model": "gpt-4o-mini-2024-07-18", "poll_interval_s": 0.05,
                                                   "max_retries": 1, **openai})
@@ -441,17 +443,17 @@ def test_evaluation_when_the_api_keeps_failing(keyed_fake: FakeOpenAI, store: St
                                               monkeypatch) -> None:
     """An evaluation of an OpenAI model whose every call fails: it ends, each answer keeps one
     sentence as its error, the evaluation says how many failed, and a later run fills them in."""
-    from core.evaluate import EvalConfig, run_evaluation
-    from core.registry import ensure_default_models
+    from core.compare.evaluate import EvalConfig, run_evaluation
+    from core.models.registry import ensure_default_models
     from core.store.compare import get_evaluation
 
     ensure_default_models(store)
     if fault == "timeout":  # real slow answers; only the client's 60 s limit is made 0.3 s for the test
-        import core.generate_remote
-        from core.openai_client import make_client
+        import core.models.generate_remote
+        from core.hosted.openai_client import make_client
 
         keyed_fake.delay("/chat/completions", 3.0, times=1000)
-        monkeypatch.setattr(core.generate_remote, "_client", lambda model, max_retries, api_key=None: make_client(
+        monkeypatch.setattr(core.models.generate_remote, "_client", lambda model, max_retries, api_key=None: make_client(
             api_key=api_key, max_retries=max_retries, timeout=0.3))
     else:
         keyed_fake.fail("POST", "/chat/completions", int(fault), times=1000,

@@ -1,4 +1,4 @@
-"""The Fireworks backend (core/backends/fireworks_backend.py) and client helpers (core/hosted/fireworks.py)
+"""The Fireworks backend (core/training/backends/fireworks_backend.py) and client helpers (core/hosted/fireworks.py)
 driving the official ``fireworks-ai`` client against the fake Fireworks server (tests/fake_fireworks.py):
 a whole job, a rejected key, a model that cannot be tuned, too little credit, a failed job, a
 cancel then :resume, a warm start, deploying (only when asked) and chatting with the result; and
@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from fake_fireworks import ACCOUNT, FAKE_KEY, FakeFireworks, JobPlan, fake_fireworks_fixture  # noqa: F401
 
-from core.backends.base import CANCEL_FILE, EventWriter, RunContext, read_events
-from core.backends.fireworks_backend import FireworksBackend, FireworksTrainConfig
 from core.config import ConfigError
 from core.hosted import fireworks as api
 from core.hosted.common import FIREWORKS, MissingKeyError, NoCreditError, explain, provider_report
+from core.training.backends.base import CANCEL_FILE, EventWriter, RunContext, read_events
+from core.training.backends.fireworks_backend import FireworksBackend, FireworksTrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = ROOT / "dados" / "seed" / "trn_gpt4_formatted.jsonl"
@@ -111,7 +111,7 @@ def test_a_whole_job_then_deploy_and_chat(fake_fireworks: FakeFireworks, data, t
     assert not fake_fireworks.deployed   # nothing is deployed unless asked
 
     # chat: refused until deployed, then the fine-tune answers through the OpenAI-compatible API
-    from core.openai_client import make_client
+    from core.hosted.openai_client import make_client
 
     chat = make_client(api_key=FAKE_KEY, base_url=entry["chat_base_url"], max_retries=0)
     with pytest.raises(Exception, match="not deployed"):
@@ -218,7 +218,7 @@ def test_config_and_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
     error = explain(FIREWORKS, type("BadRequestError", (Exception,), {"status_code": 400, "body": {
         "code": 9, "message": "insufficient credit balance"}})("x"), "create")
     assert isinstance(error, NoCreditError)
-    from core.validate import validate_file
+    from core.formats.validate import validate_file
 
     report = provider_report(validate_file(SEED_FILE, "openai-chat"), "fireworks")
     assert report.ok and report.n_examples == 1500

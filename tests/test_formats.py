@@ -7,21 +7,19 @@ import json
 import pytest
 
 from core.config import ConfigError
-from core.format_stats import ContextTarget, context_report, format_stats
-from core.formats import (
+from core.formats.export import export_training_file, manifest_path_for, read_export_manifest
+from core.formats.render import (
     COMPLETION_SEPARATOR,
     FORMATS,
     PRESETS,
     TemplateConfig,
     TemplateError,
     answer_of,
-    export_training_file,
     get_preset,
-    manifest_path_for,
-    read_export_manifest,
     render_text,
     to_records,
 )
+from core.formats.stats import ContextTarget, context_report, format_stats
 from core.tokens import get_tiktoken
 
 TITLE = "Star Bright: A Christmas Story"
@@ -216,7 +214,7 @@ def test_chat_template_counts_equal_the_hf_tokenizer(seed_rows, tiny_model_dir) 
 
 
 def test_stats_summary_and_context_report() -> None:
-    from core.format_stats import FormatStats
+    from core.formats.stats import FormatStats
 
     stats = FormatStats(fmt="alpaca", tokenizer="x", counts=[10, 20, 30, 40, 500], raw_counts=[5, 15, 25, 35, 495])
     assert (stats.mean, stats.p50, stats.max, stats.total) == (120.0, 30.0, 500, 600)

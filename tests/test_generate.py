@@ -5,16 +5,9 @@ import pytest
 from fake_openai import FAKE_KEY, fake_openai_fixture  # noqa: F401 - the fixture
 
 from core.config import ConfigError, field_help
-from core.generate import (
-    Answer,
-    GenerationSettings,
-    clear_model_cache,
-    generate_batch,
-    record_answer,
-    stream_answer,
-    stream_many,
-)
-from core.registry import UnknownModelError, add_local_model
+from core.models.answers import Answer, GenerationSettings
+from core.models.generate import clear_model_cache, generate_batch, record_answer, stream_answer, stream_many
+from core.models.registry import UnknownModelError, add_local_model
 from core.store.compare import list_generations
 
 
@@ -87,8 +80,8 @@ def test_batched_greedy_equals_one_at_a_time(store, tiny, seed_rows) -> None:
 
 
 def test_shared_prefix_batches_equal_one_at_a_time(store, tiny, seed_rows) -> None:
-    from core.generate import MIN_SHARED_PREFIX, _shared_prefix, load_local, prompt_text
-    from core.registry import get_registered
+    from core.models.generate import MIN_SHARED_PREFIX, _shared_prefix, load_local, prompt_text
+    from core.models.registry import get_registered
 
     # A long system prompt: every row of the batch starts with the same tokens, computed once.
     settings = GenerationSettings(max_new_tokens=10, system_prompt="You are a librarian. Describe the book "
@@ -149,7 +142,7 @@ def test_local_finetune_loads_base_plus_adapter(store, tiny_model_dir, tmp_path)
     from peft import LoraConfig, get_peft_model
 
     from core.bundled import load_model
-    from core.registry import add_local_finetune
+    from core.models.registry import add_local_finetune
 
     torch.manual_seed(1)
     peft_model = get_peft_model(load_model(str(tiny_model_dir)), LoraConfig(r=4, target_modules=["q_proj", "v_proj"],
@@ -186,7 +179,7 @@ def test_openai_stream_and_batch_against_the_fake_server(store, fake_openai) -> 
 
 
 def test_remote_errors_become_one_sentence_answers(store, fake_openai, monkeypatch) -> None:
-    from core.registry import add_openai_finetune
+    from core.models.registry import add_openai_finetune
 
     missing = add_openai_finetune(store, "ft:gpt-4o-mini-2024-07-18:org::gone", "gpt-4o-mini-2024-07-18")
     _, answer = _collect(stream_answer(store, missing, "Dune"))
@@ -202,7 +195,7 @@ def test_remote_errors_become_one_sentence_answers(store, fake_openai, monkeypat
 
 
 def test_endpoint_model_uses_its_own_url_and_no_openai_key(store, fake_openai, monkeypatch) -> None:
-    from core.registry import Prices, add_endpoint
+    from core.models.registry import Prices, add_endpoint
 
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # must not be used for the endpoint
     fake_openai.api_key = None  # a keyless server, like Ollama

@@ -13,19 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from core import jobs
 from core.store import Store
 from core.store import runs as db
+from core.training import jobs
+from core.training.config import TrainConfig
 
 SEED = Path(__file__).resolve().parent.parent / "dados" / "seed"
 
 
-def _config(model: Path, **overrides) -> jobs.TrainConfig:
+def _config(model: Path, **overrides) -> TrainConfig:
     values = dict(base_model=str(model), data="seed-study", max_steps=3, batch_size=2, grad_accum=1, max_seq_len=64,
                   learning_rate=3e-3, warmup_steps=0, lora_r=4, lora_alpha=8, eval_every=0, eval_examples=4,
                   save_every=0, max_train_examples=16, grace_s=20.0)
     values.update(overrides)
-    return jobs.TrainConfig.from_preset("custom", **values)
+    return TrainConfig.from_preset("custom", **values)
 
 
 @pytest.fixture
@@ -192,16 +193,16 @@ def test_a_run_whose_process_vanished_before_an_app_start_is_lost(db_store: Stor
 def test_several_gpus_launch_the_same_run_under_accelerate(monkeypatch, tmp_path: Path) -> None:
     from accelerate.commands.launch import launch_command_parser
 
-    config = jobs.TrainConfig.from_preset("cpu-demo")
+    config = TrainConfig.from_preset("cpu-demo")
     monkeypatch.setattr(jobs, "_cuda_devices", lambda: 1)
-    assert jobs.train_command(tmp_path, config)[1:] == ["-m", "core.train", str(tmp_path)]
+    assert jobs.train_command(tmp_path, config)[1:] == ["-m", "core.training.trainer", str(tmp_path)]
     monkeypatch.setattr(jobs, "_cuda_devices", lambda: 4)
     command = jobs.train_command(tmp_path, config, resume=True)
     assert command[1:3] == ["-m", "accelerate.commands.launch"]
     parsed = launch_command_parser().parse_args(command[3:])
     assert parsed.multi_gpu and parsed.num_processes == 4 and parsed.module
-    assert parsed.training_script == "core.train" and parsed.training_script_args == [str(tmp_path), "--resume"]
-    single = jobs.TrainConfig.from_preset("cpu-demo", multi_gpu=False)
+    assert parsed.training_script == "core.training.trainer" and parsed.training_script_args == [str(tmp_path), "--resume"]
+    single = TrainConfig.from_preset("cpu-demo", multi_gpu=False)
     assert "accelerate.commands.launch" not in jobs.train_command(tmp_path, single)
 
 
@@ -213,7 +214,7 @@ def _finished(store: Store, run_id: str, **values) -> None:
 
 
 def test_later_estimates_use_past_runs_on_the_same_hardware(db_store: Store, tiny_model_dir: Path) -> None:
-    from core.run_data import estimate_run, expected_device
+    from core.training.run_data import estimate_run, expected_device
 
     config = _config(tiny_model_dir, max_steps=4).for_launch(db_store)
     first = estimate_run(db_store, config)
@@ -233,7 +234,7 @@ def test_later_estimates_use_past_runs_on_the_same_hardware(db_store: Store, tin
 
 
 def test_estimate_vs_actual_has_the_error_once_a_run_succeeded() -> None:
-    from core.run_data import estimate_vs_actual
+    from core.training.run_data import estimate_vs_actual
 
     run = {"status": "succeeded", "estimated_wall_s": 25.0, "wall_s": 63.0, "estimated_cost_usd": 0.002,
            "actual_cost_usd": 0.001}

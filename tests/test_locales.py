@@ -30,8 +30,8 @@ def test_lookup_and_fallback() -> None:
 def test_every_field_help_a_page_shows_has_its_portuguese_twin() -> None:
     """Pages show config fields' help (ui.common.help_for): English from core, pt-BR from
     locales/ajuda.py; both exist for every helped field, with the same {placeholders}, none stale."""
-    homes = {"CurationConfig": "core.curation", "FormatView": "core.format_stats", "TemplateConfig": "core.formats",
-             "TrainConfig": "core.train_config", "GenerationSettings": "core.generate", "EvalConfig": "core.evaluate"}
+    homes = {"CurationConfig": "core.data.curation", "FormatView": "core.formats.stats", "TemplateConfig": "core.formats.render",
+             "TrainConfig": "core.training.config", "GenerationSettings": "core.models.answers", "EvalConfig": "core.compare.evaluate"}
     shown = set()
     for page in sorted((Path(__file__).resolve().parent.parent / "paginas").glob("*.py")):
         for node in ast.walk(ast.parse(page.read_text(encoding="utf-8"))):

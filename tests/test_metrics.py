@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from core import metrics
-from core.metrics import (
+from core.compare import metrics
+from core.compare.metrics import (
     MetricError,
     bleu,
     bootstrap_ci,

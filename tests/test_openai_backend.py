@@ -1,6 +1,6 @@
-"""The OpenAI backend (core/backends/openai_backend.py) driving real jobs on the fake OpenAI server
+"""The OpenAI backend (core/training/backends/openai_backend.py) driving real jobs on the fake OpenAI server
 (tests/fake_openai.py): the whole flow, failures, cancel, pause/resume, a crash and re-attach, and
-the helpers of core/openai_finetune.py (config, result CSV, registry entries)."""
+the helpers of core/hosted/openai_finetune.py (config, result CSV, registry entries)."""
 from __future__ import annotations
 
 import base64
@@ -16,11 +16,8 @@ from pathlib import Path
 import pytest
 from fake_openai import FAKE_KEY, FakeOpenAI, JobPlan, fake_openai_fixture  # noqa: F401 - the fixture
 
-from core.backends import get_backend
-from core.backends.base import CANCEL_FILE, EventWriter, RunContext, read_events
-from core.backends.openai_backend import OpenAIBackend
 from core.config import ConfigError
-from core.openai_finetune import (
+from core.hosted.openai_finetune import (
     OpenAITrainConfig,
     fill_prices,
     launch_env,
@@ -29,6 +26,9 @@ from core.openai_finetune import (
     request_pause,
     request_resume,
 )
+from core.training.backends import get_backend
+from core.training.backends.base import CANCEL_FILE, EventWriter, RunContext, read_events
+from core.training.backends.openai_backend import OpenAIBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = ROOT / "dados" / "seed" / "trn_gpt4_formatted.jsonl"
@@ -48,7 +48,7 @@ def data(tmp_path: Path) -> dict[str, Path]:
 
 
 def _config(data: dict[str, Path], **overrides) -> dict:
-    """A run config shaped like the launcher's (core/train_config.py): generic keys at the top, the
+    """A run config shaped like the launcher's (core/training/config.py): generic keys at the top, the
     OpenAI settings in the ``openai`` section (``overrides`` go there)."""
     openai = {"model": MODEL, "validation_file": str(data["valid"]), "suffix": "seedtest", "seed": 7,
               "n_epochs": 3, "learning_rate_multiplier": 1.8, "poll_interval_s": 0.02, "price_training_per_m": 3.0,
@@ -292,8 +292,8 @@ def test_a_killed_subprocess_reattaches_without_a_second_job(fake_openai: FakeOp
     config = _config(data, n_epochs=5)
     _ctx(run_dir, config).events.close()
     script = ("import json, sys; from pathlib import Path\n"
-              "from core.backends.base import EventWriter, RunContext\n"
-              "from core.backends.openai_backend import OpenAIBackend\n"
+              "from core.training.backends.base import EventWriter, RunContext\n"
+              "from core.training.backends.openai_backend import OpenAIBackend\n"
               "d = Path(sys.argv[1]); c = json.loads((d / 'config.json').read_text())\n"
               "OpenAIBackend().run(RunContext('run', d, c, EventWriter(d)))\n")
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
@@ -339,7 +339,7 @@ def test_resume_of_a_paused_job_after_restart(fake_openai: FakeOpenAI, data, tmp
     assert _statuses(events)[-1] == "succeeded" and len(fake_openai.calls("POST", "/resume$")) == 1
 
 
-# -- core/openai_finetune.py ---------------------------------------------------------------------------
+# -- core/hosted/openai_finetune.py ---------------------------------------------------------------------------
 def test_config_checks_and_reads_run_configs() -> None:
     cfg = OpenAITrainConfig.from_run_config({"backend": "openai", "base_model": MODEL, "data_path": "x.jsonl",
                                              "openai": {"n_epochs": 4, "suffix": "s"}, "prices": {"training": 3.0}})
@@ -405,7 +405,7 @@ def test_models_from_events_reach_the_registry(store) -> None:
 def test_cli_options_fill_the_openai_settings() -> None:
     import argparse
 
-    from core.openai_finetune import add_cli_arguments, settings_from_args
+    from core.hosted.openai_finetune import add_cli_arguments, settings_from_args
 
     parser = argparse.ArgumentParser()
     add_cli_arguments(parser)

@@ -1,4 +1,4 @@
-"""core/openai_chat.py: streamed and whole answers with usage, retries, and OpenAI-compatible servers,
+"""core/hosted/openai_chat.py: streamed and whole answers with usage, retries, and OpenAI-compatible servers,
 against the fake OpenAI server (tests/fake_openai.py) and, for odd servers, a MockTransport."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import openai
 import pytest
 from fake_openai import FakeOpenAI, fake_openai_fixture  # noqa: F401 - the fixture
 
-from core.openai_chat import ChatResult, ChatUsage, build_messages, complete_chat, list_models, stream_chat
-from core.openai_client import explain, make_client
+from core.hosted.openai_chat import ChatResult, ChatUsage, build_messages, complete_chat, list_models, stream_chat
+from core.hosted.openai_client import explain, make_client
 
 MODEL = "gpt-4o-mini-2024-07-18"
 

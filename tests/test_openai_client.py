@@ -1,4 +1,4 @@
-"""core/openai_client.py: clients honour the environment, retries happen, every error a user meets
+"""core/hosted/openai_client.py: clients honour the environment, retries happen, every error a user meets
 becomes one plain sentence. Against the fake OpenAI server (tests/fake_openai.py) and, for the
 unit cases, the real client with an httpx2.MockTransport."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from fake_openai import FAKE_KEY, FakeOpenAI, fake_openai_fixture  # noqa: F401 - the fixture
 
 from core.errors import UserFacingError
-from core.openai_client import (
+from core.hosted.openai_client import (
     WIND_DOWN,
     MissingKeyError,
     as_user_error,

@@ -1,4 +1,4 @@
-"""End to end: an OpenAI run launched through core/jobs.py (a real ``python -m core.train``
+"""End to end: an OpenAI run launched through core/training/jobs.py (a real ``python -m core.training.trainer``
 subprocess) against the fake OpenAI server, with the key handed over only through the process
 environment: it succeeds, its models land in the registry, cancel and the 403 work, and the key is
 nowhere on disk (run folder, database, xlsx export)."""
@@ -13,11 +13,12 @@ import duckdb
 import pytest
 from fake_openai import FakeOpenAI, JobPlan, fake_openai_fixture  # noqa: F401 - the fixture
 
-from core import jobs
-from core.openai_finetune import launch_env
+from core.hosted.openai_finetune import launch_env
 from core.store import Store
 from core.store import runs as db
 from core.store.compare import list_models
+from core.training import jobs
+from core.training.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "gpt-4o-mini-2024-07-18"
@@ -51,9 +52,9 @@ def keyed_fake(fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Fake
     return fake_openai
 
 
-def _config(train_file: Path, **openai) -> jobs.TrainConfig:
+def _config(train_file: Path, **openai) -> TrainConfig:
     settings = {"model": MODEL, "n_epochs": 2, "suffix": "e2e", "poll_interval_s": 0.05, **openai}
-    return jobs.TrainConfig(backend="openai", data=str(train_file), format="openai-chat", openai=settings)
+    return TrainConfig(backend="openai", data=str(train_file), format="openai-chat", openai=settings)
 
 
 def _wait(store: Store, run_id: str, condition, timeout: float = 120.0) -> dict:
@@ -90,14 +91,14 @@ def test_an_openai_run_succeeds_and_registers_its_models(keyed_fake: FakeOpenAI,
     assert (final["price_input_per_m"], final["price_output_per_m"]) == (0.30, 1.20)
 
     # the fine-tuned model answers through the same client code the playground uses
-    from core.openai_chat import build_messages, complete_chat
-    from core.openai_client import make_client
+    from core.hosted.openai_chat import build_messages, complete_chat
+    from core.hosted.openai_client import make_client
 
     answer = complete_chat(make_client(api_key=KEY), final["remote_model"], build_messages("Dune"))
     assert answer.text.endswith("Dune") and answer.usage.completion_tokens > 0
 
     # the key was used (the fake accepted only it) yet it is written nowhere
-    from core.export import write_report
+    from core.compare.xlsx import write_report
 
     report = write_report(store, tmp_path / "report.xlsx")
     store.close()
@@ -130,7 +131,7 @@ def test_training_not_available_reaches_the_run_row(keyed_fake: FakeOpenAI, stor
 
 
 def test_pause_and_resume_of_a_live_run(keyed_fake: FakeOpenAI, store: Store, train_file: Path) -> None:
-    from core.openai_finetune import RunControlError, pause_openai_run
+    from core.hosted.openai_finetune import RunControlError, pause_openai_run
 
     keyed_fake.plan = JobPlan(steps=30)
     run_id = jobs.launch(store, _config(train_file), env=launch_env(KEY))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.curation import preset
-from core.curation_stream import curate
+from core.data.curation import preset
+from core.data.curation_stream import curate
 from core.paths import sample_raw_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +92,7 @@ def test_saving_a_curated_dataset_and_a_preset(isolated_data: Path) -> None:
     at.text_input(key="dados_save_name").set_value("amostra-livros").run()
     at.button(key="dados_save").click().run()
     assert any("Saved amostra-livros v1" in s.value for s in at.success)
-    from core.curated import read_split, resolve_source
+    from core.data.curated import read_split, resolve_source
     from core.store import Store
 
     at.text_input(key="dados_preset_name").set_value("meu-filtro").run()

@@ -100,7 +100,7 @@ def test_export_writes_under_dados_export(app, tmp_path) -> None:
 
 
 def test_prices_are_saved_and_estimates_kept(app) -> None:
-    from core.costs import get_price
+    from core.costs.prices import get_price
 
     app.button(key="formatos_save_prices").click().run()
     assert any("4 prices saved" in s.value for s in app.success)
@@ -166,7 +166,7 @@ def test_a_removed_dataset_falls_back_with_a_note(tiny_model_dir) -> None:
 
     from test_selection import save_dataset
 
-    from core.curated import resolve_source
+    from core.data.curated import resolve_source
     from core.selection import set_current
     from core.store import Store
 

@@ -16,7 +16,7 @@ PAGE = str(ROOT / "paginas" / "4_playground.py")
 
 @pytest.fixture
 def two_models(tiny_model_dir) -> tuple[str, str]:
-    from core.registry import add_local_model, ensure_default_models
+    from core.models.registry import add_local_model, ensure_default_models
     from core.store import Store
     from core.store.compare import upsert_model
 
@@ -55,7 +55,7 @@ def _texts(at: AppTest) -> list[str]:
 def _settled(at: AppTest) -> AppTest:
     """Wait for the answers the last click started (background threads), then rerun the page: an
     AppTest cannot tick the fragment that redraws them in a browser."""
-    from core.live_answers import get_batch, running_batches
+    from core.models.live_answers import get_batch, running_batches
 
     for batch_id in running_batches():
         assert get_batch(batch_id).wait(120), "the answers never finished"
@@ -100,7 +100,7 @@ def test_side_by_side_streams_stores_and_keeps_results(two_models) -> None:
 
 
 def test_answers_go_on_through_reruns_and_come_back_after_a_reload(two_models) -> None:
-    from core.live_answers import get_batch
+    from core.models.live_answers import get_batch
 
     first, second = two_models
     at = _app()
@@ -209,7 +209,7 @@ def _visit(url: dict[str, object] | None = None) -> AppTest:
 def test_opens_with_the_saved_dataset_and_the_launched_runs_models(two_models, isolated_results) -> None:
     from test_selection import save_dataset
 
-    from core.registry import BUNDLED_ID, add_local_finetune
+    from core.models.registry import BUNDLED_ID, add_local_finetune
     from core.selection import remember_launch, set_current
     from core.store import Store
     from core.store.runs import insert_run, update_run
@@ -243,7 +243,7 @@ def test_opens_with_the_saved_dataset_and_the_launched_runs_models(two_models, i
 
 
 def test_the_arena_leaves_checkpoints_out_unless_asked(two_models) -> None:
-    from core.registry import add_local_finetune
+    from core.models.registry import add_local_finetune
     from core.store import Store
 
     first, second = two_models

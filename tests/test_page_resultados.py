@@ -26,7 +26,7 @@ def _app(lang: str = "en") -> AppTest:
 
 @pytest.fixture
 def tiny_registered(tiny_model_dir) -> str:
-    from core.registry import add_local_model, ensure_default_models
+    from core.models.registry import add_local_model, ensure_default_models
     from core.store import Store
 
     with Store() as store:
@@ -41,8 +41,7 @@ def _frame(at: AppTest, column: str, nth: int = 0):
 
 
 def _wait_for_evaluation(at: AppTest, timeout_s: float = 120) -> None:
-    from core import evaluate
-
+    from core.compare import evaluate
     deadline = time.time() + timeout_s
     while any(t.is_alive() for t, _ in evaluate._threads.values()) and time.time() < deadline:
         time.sleep(0.2)

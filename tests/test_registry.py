@@ -6,7 +6,7 @@ import json
 import pytest
 
 from core.cli import main
-from core.registry import (
+from core.models.registry import (
     BUNDLED_ID,
     InvalidModelError,
     Prices,

@@ -8,9 +8,9 @@ import math
 import plotly.graph_objects as go
 import pytest
 
-from core import results
-from core import results_charts as charts
+from core.compare import results
 from core.store.compare import create_evaluation, save_answers, save_scores, upsert_model
+from ui import results_charts as charts
 
 EVAL = "ev-handmade"
 BASE, FT, GPT = "local:smollm2", "local-ft:run1", "openai:gpt-4o-mini-2024-07-18"

@@ -1,5 +1,5 @@
 """Secrets stay secret: with OPENAI_API_KEY set to a unique value, the product is exercised the way
-a user would (an OpenAI fine-tune against the fake server through core.jobs, a playground generation
+a user would (an OpenAI fine-tune against the fake server through core.training.jobs, a playground generation
 and an evaluation through OpenAI models from the CLI, a 401 from a wrong key, the xlsx report,
 curate/export/estimate/import) and then every byte it left behind is searched for the key: the
 DuckDB file and its WAL, run folders (config.json, events.jsonl, output.log, heartbeat, state),
@@ -78,9 +78,9 @@ def secret_env(fake_openai: FakeOpenAI, monkeypatch, tmp_path: Path) -> str:
 
 def test_the_key_is_nowhere_after_using_the_product(secret_env: str, fake_openai: FakeOpenAI, tmp_path: Path,
                                                     isolated_results: Path, capsys, monkeypatch) -> None:
-    from core import jobs
     from core.store import Store
     from core.store import runs as db
+    from core.training import jobs
 
     secret = secret_env
     work = tmp_path / "work"

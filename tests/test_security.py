@@ -67,7 +67,7 @@ def _files_under(folder: Path) -> set[str]:
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES, ids=range(len(HOSTILE_NAMES)))
 def test_upload_names_cannot_leave_the_uploads_folder(name: str, tmp_path: Path, isolated_results: Path) -> None:
-    from core.datasets import save_upload, uploads_dir
+    from core.data.datasets import save_upload, uploads_dir
 
     outside = _files_under(tmp_path)
     saved = save_upload(name, b'{"title": "t", "content": "c"}\n')
@@ -167,8 +167,8 @@ def test_answers_render_as_text_in_the_browser_and_a_typed_key_is_stored_nowhere
     from model text, no script runs, the text is visible as text; the typed key is in no file."""
     from test_secrets import find_secret
 
-    from core.export import import_sheet
-    from core.registry import ensure_default_models
+    from core.compare.xlsx import import_sheet
+    from core.models.registry import ensure_default_models
     from core.store import Store
     from tests.browser.harness import browser_page, page_errors, running_app, wait_idle
 

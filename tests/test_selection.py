@@ -1,12 +1,12 @@
 """The study's current selection (core/selection.py): stored in the real DuckDB settings table,
 picked URL > stored > default with the vanished choice reported, a launched run's future model
-resolved once registered; and the arena's pool without checkpoints (core/arena.py)."""
+resolved once registered; and the arena's pool without checkpoints (core/compare/arena.py)."""
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from core.arena import default_pool, is_checkpoint, pool_options
+from core.compare.arena import default_pool, is_checkpoint, pool_options
 from core.selection import (
     available_datasets,
     base_model_id,
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def save_dataset(store: Store, name: str) -> str:
     """A saved curation the way page 1 leaves it: a folder and its row (copied from the seed split)."""
-    from core.curated import curated_folder
+    from core.data.curated import curated_folder
     from core.store.curation import insert_curated, next_curated_version
 
     with store.transaction() as cur:
@@ -70,7 +70,7 @@ def test_pick_prefers_the_url_then_the_stored_choice_then_the_default() -> None:
 def test_available_datasets_leave_out_a_removed_folder(store: Store) -> None:
     first, second = save_dataset(store, "books"), save_dataset(store, "books")
     assert available_datasets(store) == ["seed-study", second, first]
-    from core.curated import resolve_source
+    from core.data.curated import resolve_source
 
     shutil.rmtree(resolve_source(second, store))
     assert available_datasets(store) == ["seed-study", first]
@@ -86,7 +86,7 @@ def _register_run(store: Store, run_id: str, status: str) -> None:
 
 
 def test_a_launched_run_becomes_current_and_its_model_follows_when_registered(store: Store) -> None:
-    from core.registry import BUNDLED_ID, add_local_finetune, available_models
+    from core.models.registry import BUNDLED_ID, add_local_finetune, available_models
 
     _register_run(store, "r1", "running")
     remember_launch(store, "r1", "local", "smollm2")

@@ -1,4 +1,4 @@
-"""The Together backend (core/backends/together_backend.py) and client helpers (core/hosted/together.py)
+"""The Together backend (core/training/backends/together_backend.py) and client helpers (core/hosted/together.py)
 driving the official ``together`` client against the fake Together server (tests/fake_together.py):
 a whole job, a rejected key, an unknown model, too little credit, a failed job, a cancel, a
 continue-from-checkpoint, no network, chat with the result; and the key searched for on disk."""
@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from fake_together import FAKE_KEY, FakeTogether, JobPlan, fake_together_fixture  # noqa: F401 - the fixture
 
-from core.backends.base import CANCEL_FILE, EventWriter, RunContext, read_events
-from core.backends.together_backend import TogetherBackend, TogetherTrainConfig
 from core.config import ConfigError
 from core.hosted import together as api
 from core.hosted.common import TOGETHER, NoNetworkError, RejectedKeyError, explain, scrub
+from core.training.backends.base import CANCEL_FILE, EventWriter, RunContext, read_events
+from core.training.backends.together_backend import TogetherBackend, TogetherTrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = ROOT / "dados" / "seed" / "trn_gpt4_formatted.jsonl"
@@ -132,7 +132,7 @@ def test_a_whole_job_then_chat_with_the_result(fake_together: FakeTogether, data
     assert entry["chat_base_url"] == fake_together.url + "/v1" and entry["base_model"] == MODEL
 
     # the fine-tune answers through Together's OpenAI-compatible chat API
-    from core.openai_client import make_client
+    from core.hosted.openai_client import make_client
 
     chat = make_client(api_key=FAKE_KEY, base_url=entry["chat_base_url"], max_retries=0)
     answer = chat.chat.completions.create(model=entry["remote_model"], messages=[{"role": "user", "content": "Dune"}])

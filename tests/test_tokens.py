@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cleaning import clean_texts
+from core.data.cleaning import clean_texts
 from core.tokens import counter_for_model, encoding_name_for_model, get_counter, get_tiktoken
 
 MAKER = Path(__file__).resolve().parent.parent.parent / "shared" / "tools" / "make_raw_dataset.py"

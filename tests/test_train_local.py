@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.backends.base import CONFIG_FILE, read_events
-from core.backends.local_data import Example, build_data, chunks, forward_logits, pack, step_groups, targets
 from core.errors import UserFacingError
-from core.train import run as run_training
-from core.train_config import TrainConfig
+from core.training.backends.base import CONFIG_FILE, read_events
+from core.training.backends.local_data import Example, build_data, chunks, forward_logits, pack, step_groups, targets
+from core.training.config import TrainConfig
+from core.training.trainer import run as run_training
 
 SEED = Path(__file__).resolve().parent.parent / "dados" / "seed"
 
@@ -99,7 +99,8 @@ def test_curated_rows_become_chat_template_examples(tiny_model_dir: Path) -> Non
 def test_exported_files_of_every_format(tiny_model_dir: Path, tmp_path: Path, fmt: str, seed_rows) -> None:
     from transformers import AutoTokenizer
 
-    from core.formats import export_training_file, get_preset
+    from core.formats.export import export_training_file
+    from core.formats.render import get_preset
 
     out = tmp_path / f"seed_{fmt}_train.jsonl"
     export_training_file(seed_rows["train"][:6], fmt, get_preset("seed-openai"), out, tokenizer_spec=str(tiny_model_dir))
@@ -215,7 +216,7 @@ def test_merged_model_on_request_loads_as_a_plain_model(tiny_model_dir: Path, tm
 
 
 def test_precision_follows_the_hardware() -> None:
-    from core.backends.local import cpu_has_native_bf16, pick_precision
+    from core.training.backends.local import cpu_has_native_bf16, pick_precision
 
     assert pick_precision("auto", "cpu") == ("bf16" if cpu_has_native_bf16() else "fp32")
     assert pick_precision("fp32", "cpu") == "fp32"

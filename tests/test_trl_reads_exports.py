@@ -1,6 +1,6 @@
 """Every export format read by the field's trainer: TRL's real ``SFTTrainer`` dataset preparation
 (trl is installed for bench/bench_training.py) on files written by ``export_training_file``, and
-the token ids it prepares compared with what our local trainer (core/backends/local_data.py)
+the token ids it prepares compared with what our local trainer (core/training/backends/local_data.py)
 trains on. A format TRL misreads fails here (the old chat-template layout with a ``prompt``
 column raises ``KeyError: 'completion'``); a prompt/answer boundary that is not a token boundary
 makes TRL's completion mask start elsewhere than ours.
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from core import formats
-from core.backends.local_data import build_data
-from core.train_config import TrainConfig
+from core.formats import render as formats
+from core.training.backends.local_data import build_data
+from core.training.config import TrainConfig
 
 pytest.importorskip("trl")
 

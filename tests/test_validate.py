@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.formats import PRESETS, to_records
-from core.validate import ValidationInputError, validate_file, validate_records
+from core.formats.render import PRESETS, to_records
+from core.formats.validate import ValidationInputError, validate_file, validate_records
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "dados" / "seed" / "trn_gpt4_formatted.jsonl"
 GOOD = {"messages": [{"role": "system", "content": "Describe books."}, {"role": "user", "content": "A title"},

@@ -19,7 +19,7 @@ _HARDWARE = re.compile(r"^hardware table: (?P<name>.+?)(?:, scaled from (?P<a>[\
                        r"(?P<rough> \(rough across this gap: .*\))?$")
 _CALIBRATION = re.compile(r"^calibration on (?P<device>.+) \(seq_len (?P<seq>\d+), batch (?P<batch>\d+)\)$")
 _PAST_RUNS = re.compile(r"^(?P<runs>\d+) earlier runs? of (?P<model>.+) on (?P<device>.+): "
-                        r"median (?P<rate>[\d,]+) tokens/s$")   # core/run_data.py
+                        r"median (?P<rate>[\d,]+) tokens/s$")   # core/training/run_data.py
 _SEED_PACE = re.compile(r"^pace of the seed study's job: (?P<tokens>[\d,]+) tokens in ~27 min$")
 _PADDING = re.compile(r"^padding to the longest example of each batch adds (?P<tokens>[\d,]+) tokens per epoch "
                       r"\((?P<pct>\d+)%\)\.$")
@@ -35,7 +35,7 @@ def _int(text: str) -> str:
 
 
 def throughput_source(source: str | None) -> str:
-    """core.costs' speed source ('given', 'hardware table: ...', 'calibration on ...')."""
+    """core.costs.estimates' speed source ('given', 'hardware table: ...', 'calibration on ...')."""
     text = (source or "").strip()
     if not text:
         return "-"
@@ -66,7 +66,7 @@ def estimate_note(note: str) -> str:
 
 
 def estimate_summary(est: Any) -> str:
-    """core.costs.Estimate.summary() in the UI language, line for line."""
+    """core.costs.estimates.Estimate.summary() in the UI language, line for line."""
     lines = [_tr("estimate.head", kind=_tr(f"estimate.kind_{est.kind}"), model=est.model, format=est.format,
                  n=integer(est.n_examples)),
              _tr("estimate.epochs", epochs=est.epochs), _tr("estimate.per_epoch", tokens=integer(est.tokens_per_epoch))]
@@ -98,7 +98,7 @@ def estimate_summary(est: Any) -> str:
 
 
 def metric_label(name: str, language: str | None = None) -> str:
-    """A metric's name as shown (core.results.METRIC_LABELS' English, translated). Pass the
+    """A metric's name as shown (core.compare.results.METRIC_LABELS' English, translated). Pass the
     language when this is a format_func: Streamlit and AppTest may call it outside the script run."""
     key = f"metric.{name}"
     text = t(key, language or lang())

@@ -56,7 +56,7 @@ _STEP = re.compile(r"^(?P<name>.*) \(step (?P<step>\d+)\)$")
 
 
 def model_name(display_name: str | None, language: str | None = None) -> str:
-    """A registry display name in the UI language: core/registry.py writes "(bundled)" and
+    """A registry display name in the UI language: core/models/registry.py writes "(bundled)" and
     "(step N)" in English into the stored names; pages and charts show them translated."""
     language = language or lang()
     name = str(display_name or "")

@@ -4,7 +4,7 @@ study's, or set), suffix and seed, and the API key.
 
 The key is a password field whose value lives only in ``st.session_state`` (widget state); the
 page hands it to the launcher, which passes it to the training subprocess through its environment
-only (``core.openai_finetune.launch_env``). It is never part of the config.
+only (``core.hosted.openai_finetune.launch_env``). It is never part of the config.
 
     form = openai_form(store, training_file="dados/train_openai.jsonl")
     if form.ready:
@@ -21,8 +21,8 @@ import streamlit as st
 
 from core.config import field_help
 from core.errors import UserFacingError
-from core.openai_client import WIND_DOWN, resolve_base_url
-from core.openai_finetune import OpenAITrainConfig, request_pause, request_resume
+from core.hosted.openai_client import WIND_DOWN, resolve_base_url
+from core.hosted.openai_finetune import OpenAITrainConfig, request_pause, request_resume
 from locales import t
 from locales.numbers import usd
 from ui.common import lang, tr
@@ -50,7 +50,7 @@ def wind_down_notice() -> None:
 
 
 def _model_choice(store: Any) -> str:
-    from core.costs import list_prices
+    from core.costs.prices import list_prices
 
     rows = list_prices(store)
     if not rows:

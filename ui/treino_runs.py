@@ -12,8 +12,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.run_data import estimate_vs_actual
 from core.store import runs as db
+from core.training.run_data import estimate_vs_actual
 from locales import t
 from ui.common import lang, tr
 from ui.core_text import throughput_source
@@ -46,7 +46,7 @@ def estimate_check(store: Any, run: dict[str, Any]) -> None:
     if run["status"] not in db.TERMINAL or (run.get("estimated_wall_s") is None
                                             and run.get("estimated_cost_usd") is None):
         return
-    from core.costs import estimates_for_run
+    from core.costs.estimates import estimates_for_run
 
     check = estimate_vs_actual(run)
     rows = [{"": tr("treino.check_time"), tr("treino.check_estimated"): duration_text(check["estimated_wall_s"]),

@@ -24,8 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _cancel_through_folder(run_id: str) -> int:
-    from core.backends.base import CANCEL_FILE
     from core.paths import runs_dir
+    from core.training.backends.base import CANCEL_FILE
 
     found = [p for p in runs_dir().glob(f"{run_id}*") if p.is_dir()] if runs_dir().is_dir() else []
     if len(found) != 1:
@@ -37,8 +37,8 @@ def _cancel_through_folder(run_id: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core import jobs
     from core.store import DatabaseLockedError
+    from core.training import jobs
 
     try:
         store = open_store()

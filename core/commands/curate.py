@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.cleaning import CLEANING_MODES
+from core.data.cleaning import CLEANING_MODES
 
 
 def _optional_int(text: str) -> int | None:
@@ -54,7 +54,7 @@ OPTIONS: list[tuple[str, str, Any]] = [
 
 def register(sub: argparse._SubParsersAction) -> None:
     from core.config import field_help
-    from core.curation import BUILTIN_PRESETS, CurationConfig
+    from core.data.curation import BUILTIN_PRESETS, CurationConfig
 
     parser = sub.add_parser(
         "curate", help="Curate a raw dataset (filters, presets) into train/test files.",
@@ -85,7 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def build_config(args: argparse.Namespace, store: Any = None) -> Any:
-    from core.curation import BUILTIN_PRESETS, CurationConfig, preset
+    from core.data.curation import BUILTIN_PRESETS, CurationConfig, preset
 
     if args.preset in BUILTIN_PRESETS or store is None:
         base = preset(args.preset, None if args.preset in BUILTIN_PRESETS else store)
@@ -103,7 +103,7 @@ def command_line(path: str, config: Any) -> str:
     """The ``python -m core curate`` call that reproduces a config (options that differ from seed-notebook)."""
     import shlex
 
-    from core.curation import preset
+    from core.data.curation import preset
 
     base = preset("seed-notebook").to_dict()
     values = config.to_dict()
@@ -151,7 +151,7 @@ def _print_funnel(split: Any, seconds: float) -> None:
 
 def _warn_short_split(split: Any) -> None:
     """One line on stderr when the kept rows do not fill --train + --test (test is what goes short)."""
-    from core.curation_split import split_shortfall
+    from core.data.curation_split import split_shortfall
 
     kept = split.funnel["keywords"]
     if kept == 0:
@@ -165,7 +165,7 @@ def _store_for_preset(name: str) -> Any:
     """The database, to look up a preset saved in the app; an unknown name is named as such even
     when the database cannot be opened."""
     from core.commands import open_store
-    from core.curation import BUILTIN_PRESETS, PresetNotFoundError
+    from core.data.curation import BUILTIN_PRESETS, PresetNotFoundError
     from core.store import DatabaseLockedError
 
     try:
@@ -177,13 +177,13 @@ def _store_for_preset(name: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.curation import BUILTIN_PRESETS
-    from core.curation_stream import curate
-    from core.rawfiles import check_path
+    from core.data.curation import BUILTIN_PRESETS
+    from core.data.curation_stream import curate
+    from core.data.rawfiles import check_path
 
     check_path(args.input)  # bad arguments are reported as such, before any database work
     if args.name:
-        from core.curation_io import check_name
+        from core.data.curation_io import check_name
 
         check_name(args.name)
     store = None
@@ -198,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
         from core.commands import open_store
 
         open_store().close()  # fail now, not after the work, when no app answers for the held database
-    from core.rawfiles import check_text_columns
+    from core.data.rawfiles import check_text_columns
 
     started = time.perf_counter()
     check_text_columns(args.input, config.read_plan())  # numbers mapped as title/content: one sentence
@@ -206,17 +206,17 @@ def run(args: argparse.Namespace) -> int:
     _print_funnel(split, time.perf_counter() - started)
     _warn_short_split(split)
     if args.name:  # refused before --out writes anything: all or nothing
-        from core.curation_io import check_savable
+        from core.data.curation_io import check_savable
 
         check_savable(split, allow_no_test=args.allow_no_test)
     if args.out:
-        from core.curation_io import write_curated
+        from core.data.curation_io import write_curated
 
         folder = write_curated(args.out, split)
         print(f"wrote {folder / 'train.jsonl'}, {folder / 'test.jsonl'}, {folder / 'curation.json'}")
     if args.name:
         from core.commands import open_store
-        from core.curation_io import save_curated
+        from core.data.curation_io import save_curated
 
         with open_store() as db:
             saved = save_curated(db, args.name, split, allow_no_test=args.allow_no_test)

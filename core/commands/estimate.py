@@ -18,10 +18,12 @@ from typing import Any
 
 from core.commands import open_store
 from core.commands.export import resolve_curated
-from core.costs import EstimateInputError, estimate_local, estimate_openai, is_openai_model, read_jsonl, save_estimate
-from core.curated import read_split
+from core.costs.estimates import EstimateInputError, estimate_local, estimate_openai, read_jsonl, save_estimate
+from core.costs.prices import is_openai_model
+from core.data.curated import read_split
 from core.errors import UserFacingError
-from core.formats import FORMATS, TemplateConfig, read_export_manifest
+from core.formats.export import read_export_manifest
+from core.formats.render import FORMATS, TemplateConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"test data: {test_name}")
         else:
             if args.calibrate:
-                from core.calibrate import CalibrationConfig, calibrate
+                from core.costs.calibrate import CalibrationConfig, calibrate
 
                 def progress(done: int, total: int) -> None:
                     print(f"calibrating: step {done}/{total}", file=sys.stderr, flush=True)

@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from core.commands import open_store
+from core.compare.evaluate import EvalConfig, load_config, run_evaluation
+from core.compare.prompt_variants import VARIANTS
 from core.config import field_help
-from core.evaluate import EvalConfig, load_config, run_evaluation
-from core.prompt_variants import VARIANTS
 
 
 def _csv(text: str | None) -> list[str]:
@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _model_ids(store: object, given: list[str]) -> list[str]:
-    from core.registry import add_local_model
+    from core.models.registry import add_local_model
 
     ids = []
     for spec in given:
@@ -55,7 +55,7 @@ def _model_ids(store: object, given: list[str]) -> list[str]:
 
 
 def _config_from_args(args: argparse.Namespace) -> EvalConfig:
-    from core.evaluate import EvaluationError
+    from core.compare.evaluate import EvaluationError
 
     if not _csv(args.models):
         raise EvaluationError("Give the models to evaluate with --models A,B (see `python -m core models list`).")
@@ -80,10 +80,10 @@ def _config_from_args(args: argparse.Namespace) -> EvalConfig:
 def run(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from core.results import leaderboard
+    from core.compare.results import leaderboard
 
     if args.xlsx:
-        from core.export import check_report_path
+        from core.compare.xlsx import check_report_path
 
         check_report_path(args.xlsx)
     given = None if args.id else _config_from_args(args)  # bad options are named before any database work
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"main metric: {board['main_metric'].iloc[0]}")
             print(board[columns].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         if args.xlsx:
-            from core.export import write_report
+            from core.compare.xlsx import write_report
 
             print(f"workbook: {write_report(store, args.xlsx, eval_id)}")
     return 0

@@ -14,8 +14,9 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from core.curated import CuratedNotFoundError, read_manifest, read_split, resolve_source
-from core.formats import DEFAULT_PRESET, FORMATS, PRESETS, TemplateConfig, export_training_file, get_preset
+from core.data.curated import CuratedNotFoundError, read_manifest, read_split, resolve_source
+from core.formats.export import export_training_file
+from core.formats.render import DEFAULT_PRESET, FORMATS, PRESETS, TemplateConfig, get_preset
 
 
 def add_template_arguments(parser: argparse.ArgumentParser) -> None:

@@ -15,7 +15,8 @@ import sys
 from core.commands import open_store
 from core.config import field_help
 from core.errors import UserFacingError
-from core.generate import Answer, GenerationSettings, record_answer, stream_answer
+from core.models.answers import Answer, GenerationSettings
+from core.models.generate import record_answer, stream_answer
 
 
 class PromptMissingError(UserFacingError):
@@ -50,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
     with open_store() as store:
         prompt, reference, version = args.prompt, None, None
         if args.example is not None:
-            from core.arena import dataset_version
-            from core.curated import read_test_split, resolve_source
+            from core.compare.arena import dataset_version
+            from core.data.curated import read_test_split, resolve_source
 
             rows = read_test_split(resolve_source(args.data, store), args.data)
             if not 0 <= args.example < len(rows):

@@ -22,8 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from core.export import ImportSheetError, import_sheet
-    from core.results import leaderboard
+    from core.compare.results import leaderboard
+    from core.compare.xlsx import ImportSheetError, import_sheet
     from core.store.compare import get_evaluation
 
     path = Path(args.file).expanduser()  # bad arguments are named before any database work

@@ -11,7 +11,7 @@ import argparse
 import json
 
 from core.commands import open_store
-from core.registry import (
+from core.models.registry import (
     Prices,
     add_endpoint,
     add_local_model,

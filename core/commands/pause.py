@@ -17,8 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.jobs import get_run
-    from core.openai_finetune import pause_openai_run
+    from core.hosted.openai_finetune import pause_openai_run
+    from core.training.jobs import get_run
 
     with open_store() as store:
         found = get_run(store, args.run)

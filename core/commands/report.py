@@ -18,8 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.export import ExportError, check_report_path, latest_evaluation, write_report
-    from core.results import leaderboard
+    from core.compare.results import leaderboard
+    from core.compare.xlsx import ExportError, check_report_path, latest_evaluation, write_report
     from core.store.compare import get_evaluation, list_evaluations
 
     if args.xlsx:

@@ -21,8 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core import jobs
     from core.commands.train import follow_in_terminal
+    from core.training import jobs
 
     with open_store() as store:
         run_id = jobs.resume_run(store, args.run_id)

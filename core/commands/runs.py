@@ -40,9 +40,9 @@ def _cell(value: object, column: str = "") -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core import jobs
-    from core.run_data import estimate_vs_actual
     from core.store import runs as db
+    from core.training import jobs
+    from core.training.run_data import estimate_vs_actual
 
     with open_store() as store:
         jobs.poll(store)

@@ -6,7 +6,7 @@
     python -m core train --backend openai --model gpt-4o-mini-2024-07-18 --data train.jsonl \\
         --format openai-chat --n-epochs 3 --suffix seed     # key from OPENAI_API_KEY (or --openai KEY=VALUE)
 
-The run is recorded exactly as the training page records it (core.jobs.launch: the same run
+The run is recorded exactly as the training page records it (core.training.jobs.launch: the same run
 folder, database row and subprocess); every TrainConfig field is an option whose help is the
 field's help. Ctrl-C cancels the run (it saves a checkpoint; ``resume`` continues it).
 """
@@ -20,8 +20,8 @@ from typing import Any
 
 from core.commands import open_store
 from core.config import ConfigError
-from core.formats import FORMATS
-from core.train_config import BACKENDS, DEVICES, LOSS_ON, PRECISIONS, PRESETS, SCHEDULES, TrainConfig
+from core.formats.render import FORMATS
+from core.training.config import BACKENDS, DEVICES, LOSS_ON, PRECISIONS, PRESETS, SCHEDULES, TrainConfig
 
 ALIASES = {"base_model": ["--model"], "learning_rate": ["--lr"]}
 CHOICES = {"backend": BACKENDS, "format": FORMATS, "lr_scheduler": SCHEDULES, "loss_on": LOSS_ON, "device": DEVICES,
@@ -60,11 +60,11 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
                              "on the CPU); options given here override it.")
     for name in TEMPLATE_OPTIONS:
         from core.config import field_help
-        from core.formats import TemplateConfig
+        from core.formats.render import TemplateConfig
 
         parser.add_argument(_flag(name), dest=name, default=None,
                             help=field_help(TemplateConfig, name).replace("%", "%%"))
-    from core.openai_finetune import add_cli_arguments
+    from core.hosted.openai_finetune import add_cli_arguments
 
     add_cli_arguments(parser)  # --openai-model, --n-epochs, --suffix, ... (the OpenAI teammate's)
     parser.add_argument("--openai", action="append", default=[], metavar="KEY=VALUE",
@@ -78,7 +78,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     template = {n: getattr(args, n) for n in TEMPLATE_OPTIONS if getattr(args, n, None) is not None}
     if template:
         overrides["template"] = template
-    from core.openai_finetune import settings_from_args
+    from core.hosted.openai_finetune import settings_from_args
 
     named = settings_from_args(args)
     if args.openai or named or overrides.get("backend") == "openai":
@@ -106,8 +106,7 @@ def follow_in_terminal(store: Any, run_id: str) -> int:
     """Progress bar until the run ends; 0 when it succeeded, 1 otherwise (with its sentence)."""
     from tqdm import tqdm
 
-    from core import jobs
-
+    from core.training import jobs
     bar = tqdm(total=None, unit="step", dynamic_ncols=True, file=sys.stderr)
 
     def update(run: dict[str, Any]) -> None:
@@ -167,8 +166,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core import jobs
-
+    from core.training import jobs
     config = config_from_args(args)
     config.validate()  # bad options are named before any database work (launch checks again)
     with open_store() as store:

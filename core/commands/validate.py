@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from core.formats import FORMATS
-from core.validate import validate_file
+from core.formats.render import FORMATS
+from core.formats.validate import validate_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:

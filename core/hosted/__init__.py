@@ -7,7 +7,7 @@
 
 Each module drives the provider's official client (pinned in requirements.txt) and raises only
 ``core.hosted.common.HostedError`` subclasses, so the training backends
-(core/backends/together_backend.py, fireworks_backend.py), the CLI and the pages all show the same
+(core/training/backends/together_backend.py, fireworks_backend.py), the CLI and the pages all show the same
 sentence. Keys come from the environment or an explicit argument and are never written anywhere.
 Tests drive the real clients against fakes on 127.0.0.1 (tests/fake_together.py, fake_fireworks.py).
 """

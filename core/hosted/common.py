@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import UserFacingError
 
 if TYPE_CHECKING:
-    from core.validate import ValidationReport
+    from core.formats.validate import ValidationReport
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ _OPENAI_ONLY = ("too_few_examples", "too_long")
 
 
 def provider_report(report: ValidationReport, provider: str) -> ValidationReport:
-    """``report`` (core.validate) as the provider sees it: OpenAI-only errors turned into warnings,
+    """``report`` (core.formats.validate) as the provider sees it: OpenAI-only errors turned into warnings,
     and an error when the format is not one the provider accepts."""
     name = PROVIDERS[provider].name
     problems = [replace(p, severity="warning", message=f"{p.message} (an OpenAI rule; {name} does not require it)")
@@ -265,7 +265,7 @@ def provider_report(report: ValidationReport, provider: str) -> ValidationReport
 def check_training_file(path: Path, provider: str, fmt: str, what: str = "training") -> list[str]:
     """Validate a JSONL file for ``provider``; raises FileRejectedError with the first problem, or
     returns the warnings (at most 20) for the run's log."""
-    from core.validate import ValidationInputError, validate_file
+    from core.formats.validate import ValidationInputError, validate_file
 
     name = PROVIDERS[provider].name
     if fmt not in PROVIDER_FORMATS[provider]:

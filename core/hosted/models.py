@@ -53,7 +53,7 @@ def register_model_from_event(store: Any, event: dict[str, Any]) -> str | None:
 def chat_client(model: dict[str, Any], api_key: str | None = None, max_retries: int = 2) -> Any:
     """An OpenAI client for a registered Together/Fireworks fine-tune: its provider's chat base URL
     and its provider's key (argument, else the environment). Never another provider's key."""
-    from core.openai_client import make_client
+    from core.hosted.openai_client import make_client
 
     provider = PROVIDERS[KINDS[model["kind"]]]
     key = api_key or os.environ.get(provider.key_env)

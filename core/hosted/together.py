@@ -42,7 +42,7 @@ PROVIDER = TOGETHER
 KEY_ENV = TOGETHER.key_env
 BASE_URL_ENV = TOGETHER.base_url_env
 MODEL_KIND = "together-finetune"
-# Together's job states -> the run statuses of core/backends/base.py.
+# Together's job states -> the run statuses of core/training/backends/base.py.
 STATES = {"pending": "queued", "queued": "queued", "running": "running", "compressing": "running",
           "uploading": "running", "cancel_requested": "running", "cancelled": "cancelled", "error": "failed",
           "user_error": "failed", "completed": "succeeded"}

@@ -93,7 +93,7 @@ _OPEN_STORES: weakref.WeakSet[Store] = weakref.WeakSet()
 @atexit.register
 def _close_open_stores() -> None:
     # Registered when this package is first imported, so it runs after the exit handlers of
-    # modules that import it (core.jobs joins its supervisor threads first).
+    # modules that import it (core.training.jobs joins its supervisor threads first).
     for store in list(_OPEN_STORES):
         with contextlib.suppress(Exception):
             store.close()

@@ -55,7 +55,7 @@ def get_model(store: Store, model_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-# == Playground generations and arena votes (0402+, core/generate.py, core/arena.py) ===============
+# == Playground generations and arena votes (0402+, core/models/generate.py, core/compare/arena.py) ===============
 MIGRATIONS += [
     ("0402_generations", """
         CREATE SEQUENCE generations_id;
@@ -142,7 +142,7 @@ def list_votes(store: Store) -> list[dict[str, Any]]:
     return store.fetch_dicts("SELECT * FROM arena_votes ORDER BY id")
 
 
-# == Evaluations, per-answer scores and imported comparison sheets (0451+, core/evaluate.py) ==========
+# == Evaluations, per-answer scores and imported comparison sheets (0451+, core/compare/evaluate.py) ==========
 # Appended as its own block so the playground's migrations (0402+) and ours never touch the same lines.
 MIGRATIONS += [
     ("0451_evaluations", """
@@ -183,7 +183,7 @@ MIGRATIONS += [
         CREATE TABLE eval_answers (
             eval_id VARCHAR NOT NULL,
             model_id VARCHAR NOT NULL,
-            variant VARCHAR NOT NULL,        -- prompt variant (core/prompt_variants.py VARIANTS)
+            variant VARCHAR NOT NULL,        -- prompt variant (core/compare/prompt_variants.py VARIANTS)
             idx INTEGER NOT NULL,
             prompt VARCHAR,
             reference VARCHAR,               -- the reference this variant is scored against

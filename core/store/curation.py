@@ -3,9 +3,9 @@ datasets (01xx).
 
 raw_datasets      every raw file opened for curation (fingerprint, path, format, rows, bad lines).
 token_counts      tokens(title) + tokens(content) per row, per (dataset key, tokenizer): the key is
-                  "<fingerprint>|<title column>|<content column>|<cleaning>" (core.curation.Features),
+                  "<fingerprint>|<title column>|<content column>|<cleaning>" (core.data.curation.Features),
                   so moving a slider never counts a row twice, across restarts too.
-curation_presets  presets saved by users (the built-in ones live in core/curation.py).
+curation_presets  presets saved by users (the built-in ones live in core/data/curation.py).
 curated_datasets  saved curations: name + version (previous max + 1), config, funnel, counts, folder.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 if TYPE_CHECKING:
     import duckdb
 
-    from core.datasets import LoadReport
+    from core.data.datasets import LoadReport
     from core.store import Store
 
 MIGRATIONS: list[tuple[str, str]] = [
@@ -43,7 +43,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     """),
     ("0102_raw_datasets", """
         CREATE TABLE raw_datasets (
-            fingerprint VARCHAR PRIMARY KEY,    -- core.datasets.fingerprint: size, mtime, head/tail hash
+            fingerprint VARCHAR PRIMARY KEY,    -- core.data.rawfiles.fingerprint: size, mtime, head/tail hash
             path VARCHAR NOT NULL,
             format VARCHAR,                     -- jsonl | json | csv | parquet, '.gz' when compressed
             size_bytes BIGINT,

@@ -5,7 +5,7 @@ prices       USD per 1M tokens per OpenAI model (training, input, cached input, 
 hardware     GPUs / machines for local estimates: tokens/s measured for a model size, $/hour.
 estimates    every estimate made (page 2, ``python -m core estimate``, the training page), with an
              optional run_id so the actual figures of a run can be shown beside it.
-calibrations measured LoRA training throughput per model / device / settings (core/calibrate.py).
+calibrations measured LoRA training throughput per model / device / settings (core/costs/calibrate.py).
 """
 from __future__ import annotations
 
@@ -93,14 +93,14 @@ MIGRATIONS: list[tuple[str, str]] = [
             details_json VARCHAR
         );
     """),
-    # Measured with core.calibrate.measure on a lent H100 (2026-11-25): bf16, LoRA r=8 on q/k/v/o,
+    # Measured with core.costs.calibrate.measure on a lent H100 (2026-11-25): bf16, LoRA r=8 on q/k/v/o,
     # random weights of each shape (tokens/s does not depend on the values). No price: add yours.
     ("0206_hardware_h100", """
         INSERT INTO hardware (name, model_size_b, tokens_per_s, usd_per_hour, source) VALUES
         ('H100 80GB, 8B model (measured)', 8.03, 11600, NULL,
-         'core.calibrate on an H100 80GB HBM3: Llama-3-8B shape, bf16, LoRA r=8 q/k/v/o, batch 8 x 512 tokens, 0.35 s/step'),
+         'core.costs.calibrate on an H100 80GB HBM3: Llama-3-8B shape, bf16, LoRA r=8 q/k/v/o, batch 8 x 512 tokens, 0.35 s/step'),
         ('H100 80GB, SmolLM2-135M (measured)', 0.135, 23900, NULL,
-         'core.calibrate on an H100 80GB HBM3: SmolLM2-135M, bf16, LoRA r=8 q/k/v/o, batch 8 x 512 tokens, 0.17 s/step (launch-bound)');
+         'core.costs.calibrate on an H100 80GB HBM3: SmolLM2-135M, bf16, LoRA r=8 q/k/v/o, batch 8 x 512 tokens, 0.17 s/step (launch-bound)');
     """),
     # One price for this CPU everywhere: the registry charged local answers and runs $0.10/hour while
     # this row estimated their training at $0.00. A row the user already priced is left alone.
