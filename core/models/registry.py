@@ -89,9 +89,9 @@ def local_price_per_hour() -> float:
 
 def openai_price_table(store: Store) -> dict[str, dict[str, Any]]:
     """OpenAI base model → {input, output (USD per 1M tokens), retired}, from the price table
-    (core/costs/estimates.py, editable on page 2), or DESIGN.md's figures while that table is not there."""
+    (core/costs/prices.py, editable on page 2), or DESIGN.md's figures while that table is not there."""
     try:
-        from core.costs import estimates as costs
+        from core.costs import prices as costs
     except ImportError:
         return {m: {"input": pin, "output": pout, "retired": False} for m, (pin, pout) in _FALLBACK_OPENAI_PRICES.items()}
     return {str(row["model"]): {"input": row.get("input"), "output": row.get("output"),
@@ -101,7 +101,7 @@ def openai_price_table(store: Store) -> dict[str, dict[str, Any]]:
 def openai_prices_for(store: Store, model: str) -> Prices:
     """Prices of an OpenAI model; a fine-tune (``ft:<base>:...``) costs what the table says for its base."""
     try:
-        from core.costs import estimates as costs
+        from core.costs import prices as costs
     except ImportError:
         base = model.split(":")[1] if model.startswith("ft:") else model
         pin, pout = next((v for k, v in _FALLBACK_OPENAI_PRICES.items() if k.startswith(base) or base.startswith(k)),
