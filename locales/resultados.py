@@ -78,6 +78,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "resultados.col.answer": ("Answer", "Resposta"),
     "resultados.col.wall_s": ("Seconds", "Segundos"),
     "resultados.col.cost_usd": ("USD", "USD"),
+    # the runs table (core.compare.results.runs_summary)
+    "resultados.col.id": ("Run", "Treino"),
+    "resultados.col.backend": ("Backend", "Backend"),
+    "resultados.col.base_model": ("Base model", "Modelo base"),
+    "resultados.col.curated_name": ("Dataset", "Dataset"),
+    "resultados.col.status": ("Status", "Situação"),
+    "resultados.col.trained_tokens": ("Trained tokens", "Tokens treinados"),
+    "resultados.col.final_loss": ("Final loss", "Perda final"),
+    "resultados.col.best_loss": ("Best loss", "Melhor perda"),
+    "resultados.col.output_model": ("Output model", "Modelo gerado"),
+    "resultados.col.created_at": ("Created", "Criado em"),
     "resultados.state.succeeded": ("Finished: {done} of {total} answers.", "Concluída: {done} de {total} respostas."),
     "resultados.state.imported": ("Imported sheet: {done} answers.", "Planilha importada: {done} respostas."),
     "resultados.state.cancelled": ("Cancelled after {done} of {total} answers; resume to finish it.",
@@ -95,6 +106,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "Média da métrica principal por modelo no prompt do treino. Cada avaliação tem seus próprios exemplos: "
         "compare modelos dentro de um grupo e, entre grupos, só como indicação."),
     "resultados.col.source": ("Source", "Origem"),
+    "resultados.source.eval": ("evaluation", "avaliação"),
+    "resultados.source.import": ("imported sheet", "planilha importada"),
     "resultados.col.mean": ("Mean", "Média"),
     "resultados.col.finetuned": ("Fine-tuned", "Ajustado"),
     # tabs
@@ -175,6 +188,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "resultados.chart.criteria": ("The four criteria (1 = best of these models)",
                                   "Os quatro critérios (1 = melhor destes modelos)"),
     "resultados.chart.relative": ("relative score", "nota relativa"),
+    "resultados.chart.loss_axis": ("loss", "perda"),
+    "resultados.chart.train_loss": ("train", "treino"),
+    "resultados.chart.eval_loss": ("eval", "avaliação"),
+    "resultados.chart.hover_score": ("{name}: {score} (95% CI {low} to {high})",
+                                     "{name}: {score} (IC 95% {low} a {high})"),
+    "resultados.chart.hover_cost": (
+        "{name}<br>total {total}<br>training {training}<br>inference per 1,000 answers {inference}<br>{metric} {score}",
+        "{name}<br>total {total}<br>treino {training}<br>inferência por 1.000 respostas {inference}<br>{metric} {score}"),
     "resultados.chart.flexibility": ("Main metric per prompt variant (Δ = spread)",
                                      "Métrica principal por variante de prompt (Δ = variação)"),
 }
