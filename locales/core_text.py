@@ -43,6 +43,17 @@ TEXT: dict[str, tuple[str, str]] = {
                          "o padding até o maior exemplo de cada lote acrescenta {tokens} tokens por época ({pct})."),
     "estimate.truncated": ("{n} examples exceed {limit} tokens and are billed (and trained) truncated.",
                            "{n} exemplos passam de {limit} tokens e são cobrados (e treinados) truncados."),
+    # notes of an OpenAI estimate (core.costs.estimates: Estimate.note_codes)
+    "estimate.retired": ("{model} is retired: new fine-tunes are no longer possible.",
+                         "{model} foi aposentado: não é mais possível fazer novos fine-tunes."),
+    "estimate.retired_on": ("{model} is retired (shut down {date}): new fine-tunes are no longer possible.",
+                            "{model} foi aposentado (desligado em {date}): não é mais possível fazer novos fine-tunes."),
+    "estimate.jobs_end": ("OpenAI accepts no new fine-tuning jobs after {date}; inference on existing fine-tuned "
+                          "models continues.",
+                          "A OpenAI não aceita novos jobs de fine-tuning após {date}; a inferência em modelos já "
+                          "ajustados continua."),
+    "estimate.jobs_ended": ("OpenAI stopped accepting new fine-tuning jobs on {date}.",
+                            "A OpenAI deixou de aceitar novos jobs de fine-tuning em {date}."),
     # metric names (core.compare.results.METRIC_LABELS): the papers' spellings stay, words are translated
     "metric.rougeL": ("ROUGE-L", "ROUGE-L"),
     "metric.chrf": ("chrF", "chrF"),

@@ -13,7 +13,7 @@ from typing import Any
 
 from locales import t
 from ui.common import lang
-from ui.numbers import duration, integer, num, usd
+from ui.numbers import duration, integer, num, percent, usd
 
 _HARDWARE = re.compile(r"^hardware table: (?P<name>.+?)(?:, scaled from (?P<a>[\d.]+)B to (?P<b>[\d.]+)B parameters)?"
                        r"(?P<rough> \(rough across this gap: .*\))?$")
@@ -57,12 +57,32 @@ def throughput_source(source: str | None) -> str:
     return text
 
 
-def estimate_note(note: str) -> str:
+def estimate_note(note: str, codes: dict[str, dict[str, Any]] | None = None) -> str:
+    """One note of an estimate: worded from its code and values (``Estimate.note_codes``), else
+    recognised by its English shape (estimates kept before notes had codes), else as it is."""
+    coded = (codes or {}).get(note)
+    if coded and (text := _coded_note(coded)):
+        return text
     if match := _PADDING.match(note):
         return _tr("estimate.padding", tokens=_int(match["tokens"]), pct=f"{match['pct']}%")
     if match := _TRUNCATED.match(note):
         return _tr("estimate.truncated", n=_int(match["n"]), limit=_int(match["limit"]))
     return note
+
+
+def _coded_note(coded: dict[str, Any]) -> str | None:
+    code = coded.get("code")
+    if code == "retired":
+        if coded.get("shutdown"):
+            return _tr("estimate.retired_on", model=coded["model"], date=coded["shutdown"])
+        return _tr("estimate.retired", model=coded["model"])
+    if code in ("jobs-end", "jobs-ended"):
+        return _tr(f"estimate.{code.replace('-', '_')}", date=coded["date"])
+    if code == "truncated":
+        return _tr("estimate.truncated", n=integer(coded["n"]), limit=integer(coded["limit"]))
+    if code == "padding":
+        return _tr("estimate.padding", tokens=integer(coded["tokens"]), pct=percent(coded["pct"]))
+    return None
 
 
 def estimate_summary(est: Any) -> str:
@@ -93,7 +113,7 @@ def estimate_summary(est: Any) -> str:
     if est.time_s is not None:
         lines.append(_tr("estimate.time", time=duration(est.time_s))
                      + (f" ({throughput_source(est.throughput_source)})" if est.kind == "openai" else ""))
-    lines.extend(_tr("estimate.note", note=estimate_note(n)) for n in est.notes)
+    lines.extend(_tr("estimate.note", note=estimate_note(n, getattr(est, "note_codes", None))) for n in est.notes)
     return "\n".join(lines)
 
 

@@ -128,10 +128,18 @@ class Estimate:
     price_as_of: str | None = None
     price_source: str = ""
     notes: list[str] = field(default_factory=list)
+    # the same notes as a code and its values, keyed by the English note: the UI words them in its language
+    note_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def note(self, code: str, text: str, **values: Any) -> None:
+        """Add a note: ``text`` in English (the CLI, logs, the kept estimate), ``code`` and ``values``
+        for the UI (retired, jobs-end, jobs-ended, truncated, padding; ui/core_text.py)."""
+        self.notes.append(text)
+        self.note_codes[text] = {"code": code, **values}
 
     def summary(self) -> str:
         lines = [f"{self.kind} estimate for {self.model} ({self.format}, {self.n_examples} examples)",
@@ -237,16 +245,19 @@ def estimate_openai(store: Store, model: str, train_file_or_records: str | Path 
     parts = [est.train_cost_usd, est.inference_cost_usd if test_rows else 0.0]
     est.total_cost_usd = None if None in parts else sum(p for p in parts if p is not None)
     today = today or dt.date.today()
+    shutdown = str(price.shutdown_date) if price.shutdown_date else None
     if price.retired:
-        est.notes.append(f"{price.model} is retired" + (f" (shut down {price.shutdown_date})" if price.shutdown_date else "")
-                         + ": new fine-tunes are no longer possible.")
+        est.note("retired", f"{price.model} is retired" + (f" (shut down {shutdown})" if shutdown else "")
+                 + ": new fine-tunes are no longer possible.", model=price.model, shutdown=shutdown)
+    last_day = OPENAI_LAST_JOB_DATE.isoformat()
     if today <= OPENAI_LAST_JOB_DATE:
-        est.notes.append(f"OpenAI accepts no new fine-tuning jobs after {OPENAI_LAST_JOB_DATE}; inference on existing "
-                         "fine-tuned models continues.")
+        est.note("jobs-end", f"OpenAI accepts no new fine-tuning jobs after {last_day}; inference on existing "
+                 "fine-tuned models continues.", date=last_day)
     else:
-        est.notes.append(f"OpenAI stopped accepting new fine-tuning jobs on {OPENAI_LAST_JOB_DATE}.")
+        est.note("jobs-ended", f"OpenAI stopped accepting new fine-tuning jobs on {last_day}.", date=last_day)
     if est.n_over_limit:
-        est.notes.append(f"{est.n_over_limit} examples exceed {limit:,} tokens and are billed (and trained) truncated.")
+        est.note("truncated", f"{est.n_over_limit} examples exceed {limit:,} tokens and are billed (and trained) "
+                 "truncated.", n=est.n_over_limit, limit=limit)
     return est
 
 
@@ -318,8 +329,9 @@ def estimate_local(store: Store, model: str, data: str | Path | Sequence[dict[st
     est.train_cost_usd = None if est.usd_per_hour is None else est.time_s / 3600 * est.usd_per_hour
     est.total_cost_usd = est.train_cost_usd
     if per_epoch > per_epoch_real:
-        est.notes.append(f"padding to the longest example of each batch adds {per_epoch - per_epoch_real:,} tokens per epoch "
-                         f"({100 * (per_epoch - per_epoch_real) / max(per_epoch_real, 1):.0f}%).")
+        added, pct = per_epoch - per_epoch_real, 100 * (per_epoch - per_epoch_real) / max(per_epoch_real, 1)
+        est.note("padding", f"padding to the longest example of each batch adds {added:,} tokens per epoch ({pct:.0f}%).",
+                 tokens=added, pct=pct)
     return est
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.config import ConfigBase, option
-from core.data.curated import SPLITS
+from core.data.curated import SPLITS, is_curated_folder, read_manifest, read_split
 from core.formats.render import (
     DEFAULT_LOCAL_MODEL,
     DEFAULT_OPENAI_ENCODING,
@@ -153,6 +154,7 @@ class ContextTarget:
     fmt: str
     limit: int
     note: str = ""  # why the limit applies: openai-limit | seq-len | positions (the page words it)
+    # ``name`` is the model; the page words the target from it, ``note`` and ``limit``
 
 
 def local_context_limit(spec: str) -> int | None:
@@ -223,6 +225,20 @@ class FormatView(ConfigBase):
         except UnknownTokenizerError:
             return DEFAULT_OPENAI_ENCODING
 
+    def source_name(self, folder: Path) -> str:
+        """The name an export records for this source: a saved name or seed-study as given; for a
+        folder written by ``curate --out`` (``folder``), the name in its manifest, else the folder's."""
+        if is_curated_folder(Path(self.source).expanduser()):
+            return str(read_manifest(folder).get("name") or Path(self.source).name)
+        return self.source
+
+    def held_out_rows(self, folder: Path) -> list[dict[str, str]] | None:
+        """The test rows the fine-tuned model would answer (the OpenAI estimate's inference cost):
+        the test split while the train split is formatted; None otherwise or when there is none."""
+        if self.split != "train" or not (folder / "test.jsonl").exists():
+            return None
+        return read_split(folder, "test")
+
 
 def context_targets(view: FormatView, openai_models: Sequence[str]) -> list[ContextTarget]:
     """The limits an example must fit into: each OpenAI model's per-example limit (openai-chat),
@@ -232,10 +248,10 @@ def context_targets(view: FormatView, openai_models: Sequence[str]) -> list[Cont
     targets = [ContextTarget(model, "openai-chat", openai_example_limit(model), "openai-limit")
                for model in openai_models]
     for fmt in ("alpaca", "sharegpt", "chat-template"):
-        targets.append(ContextTarget(f"{view.local_model} · seq_len {view.seq_len}", fmt, view.seq_len, "seq-len"))
+        targets.append(ContextTarget(view.local_model, fmt, view.seq_len, "seq-len"))
     context = local_context_limit(view.local_model)
     if context:
-        targets.append(ContextTarget(f"{view.local_model} · context", "chat-template", context, "positions"))
+        targets.append(ContextTarget(view.local_model, "chat-template", context, "positions"))
     return targets
 
 
