@@ -279,6 +279,11 @@ class Features:
         assert result is not None
         return result
 
+    def uncounted(self, tokenizer: str, needed: np.ndarray) -> int:
+        """How many ``needed`` rows have no ``tokenizer`` count yet; -1 when it never counted here."""
+        counts = self.tokens.get(tokenizer)
+        return -1 if counts is None else int(np.count_nonzero(needed & (counts < 0)))
+
     def ensure_tokens(self, tokenizer: str, needed: np.ndarray, *, cache: TokenCache | None = None,
                       progress: Progress | None = None) -> np.ndarray:
         """Token counts (title + content) of every ``needed`` row, counting only rows never counted."""
@@ -381,6 +386,11 @@ def stage_masks(features: Features, config: CurationConfig, tokens: np.ndarray |
     return masks
 
 
+def token_rows(features: Features, config: CurationConfig) -> np.ndarray:
+    """Rows whose token counts the config needs: those left after the length, empty and duplicate stages."""
+    return stage_masks(features, config, None, None)["deduplicated"]
+
+
 def evaluate(features: Features, config: CurationConfig, tokens: np.ndarray,
              keywords: np.ndarray, dup: np.ndarray | None = None) -> CurationResult:
     """The funnel and split for a config, given token counts and keyword hits (vectorized, fast)."""
@@ -404,8 +414,7 @@ def prepare(features: Features, config: CurationConfig, *, cache: TokenCache | N
     """Token counts and keyword hits the config needs, computing only what is missing."""
     if not features.covers(config):
         raise ValueError("these features were read with higher minimum lengths than the config asks")
-    masks = stage_masks(features, config, None, None)
-    tokens = features.ensure_tokens(config.tokenizer, masks["deduplicated"], cache=cache, progress=progress)
+    tokens = features.ensure_tokens(config.tokenizer, token_rows(features, config), cache=cache, progress=progress)
     keywords = features.keyword_hits(config.keywords, config.keyword_mode)
     return tokens, keywords
 

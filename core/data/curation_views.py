@@ -1,12 +1,11 @@
-"""What page 1 shows about a curation, as data and plotly figures (no streamlit here).
+"""What page 1 shows about a curation, as data (no streamlit, no figures: ui/dados_charts.py draws).
 
 ``histograms`` bins per-row arrays with fixed edges (computed once per dataset), so redrawing
 after a slider change is a few ``np.bincount`` calls on numpy arrays. ``samples`` picks rows kept
-and rows dropped at each stage, with the numbers that explain why. Figure builders take the
-labels as arguments: the page passes them in the user's language.
+and rows dropped at each stage, with the numbers that explain why.
 
     hists = histograms(features, result)         # {"tokens_before": Histogram, ...}
-    fig = histogram_figure(hists["tokens_before"], hists["tokens_after"], labels)
+    rows = samples(features, result)             # [{"row": 12, "kept": False, "stage": "tokens", ...}]
 """
 from __future__ import annotations
 
@@ -114,38 +113,3 @@ def samples(features: Features, result: CurationResult, per_stage: int = 3, kept
             "tokens": tokens if tokens >= 0 else None,
         })
     return out
-
-
-# -- figures ---------------------------------------------------------------------------------------
-def funnel_figure(funnel: dict[str, int], labels: dict[str, str]) -> Any:
-    import plotly.graph_objects as go
-
-    stages = [s for s in (*STAGES, "train", "test") if s in funnel]
-    fig = go.Figure(go.Funnel(
-        y=[labels.get(s, s) for s in stages], x=[funnel[s] for s in stages],
-        textinfo="value+percent initial", marker={"color": "#4C78A8"}))
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=330)
-    return fig
-
-
-def histogram_figure(series: list[tuple[str, Histogram, str]], x_title: str, y_title: str,
-                     lines: list[tuple[float, str]] | None = None, log_y: bool = False,
-                     title: str | None = None) -> Any:
-    """Bars for one or more histograms over the same edges; ``lines`` marks the filter limits."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    for name, hist, color in series:
-        centers = (hist.edges[:-1] + hist.edges[1:]) / 2
-        fig.add_trace(go.Bar(x=centers, y=hist.counts, width=np.diff(hist.edges), name=name,
-                             marker={"color": color}, opacity=0.75))
-    for x, text in lines or []:
-        fig.add_vline(x=x, line_dash="dash", line_color="#E45756", annotation_text=f"{text} {x:g}",
-                      annotation_position="top right", annotation_font_color="#E45756")
-    fig.update_layout(barmode="overlay", height=300, margin={"l": 10, "r": 10, "t": 40 if title else 20, "b": 10},
-                      xaxis_title=x_title, yaxis_title=y_title, showlegend=len(series) > 1,
-                      legend={"orientation": "h", "y": -0.25, "x": 0},
-                      title={"text": title, "font": {"size": 14}} if title else None)
-    if log_y:
-        fig.update_yaxes(type="log")
-    return fig
