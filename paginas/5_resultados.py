@@ -16,16 +16,13 @@ core.compare.results; tables are drawn by ui.resultados_tables. The CLI twins: `
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 import streamlit as st
 
 from core.compare import results
-from core.errors import UserFacingError
-from core.models.registry import available_models
 from ui import results_charts as charts
-from ui.common import get_store, lang, show_error, tr
-from ui.numbers import model_name
+from ui.common import get_store, lang, tr
+from ui.model_choice import registered_models
 from ui.resultados_eval_form import eval_form, variant_label
 from ui.resultados_examples import examples_tab
 from ui.resultados_files import import_section, xlsx_section
@@ -37,13 +34,7 @@ st.title(tr("resultados.title"))
 st.caption(tr("resultados.intro"))
 LANG = lang()
 
-try:
-    # display names as the registry stores them, "(bundled)" and "(step N)" in the page's language
-    MODELS: dict[str, dict[str, Any]] = {m["id"]: {**m, "display_name": model_name(m["display_name"])}
-                                         for m in available_models(store)}
-except UserFacingError as exc:
-    show_error(exc)
-    st.stop()
+MODELS = registered_models(store)  # display names in the page's language
 
 
 # -- the leaderboard, then the charts: accuracy vs cost (Pareto front), time, the four criteria ------

@@ -9,7 +9,6 @@ EvalConfig and starts it in the background (core.compare.evaluate.start_evaluati
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 import streamlit as st
 
@@ -25,6 +24,7 @@ from locales import t
 from ui import selection
 from ui.common import help_for, lang, openai_key_for, show_error, tr
 from ui.core_text import metric_label
+from ui.model_choice import Models, model_label
 
 RANK_BY = ["semantic", "rougeL", "chrf", "bleu", "judge"]
 
@@ -37,7 +37,7 @@ def variant_label(name: str, language: str | None = None) -> str:
     return variant.label_pt if (language or lang()) == "pt" else variant.label_en
 
 
-def eval_form(store: Store, models: dict[str, dict[str, Any]]) -> None:
+def eval_form(store: Store, models: Models) -> None:
     """The form in an expander, open while no evaluation exists; a started run is followed below
     (``rs_eval`` in the session)."""
     language = lang()  # format_funcs are called outside the script run: they get the language fixed now
@@ -49,7 +49,7 @@ def eval_form(store: Store, models: dict[str, dict[str, Any]]) -> None:
         # the URL's models, else the current ones (a launched run's base and, once made, its fine-tune)
         selection.start_models("rs_models", ids, [BUNDLED_ID] if BUNDLED_ID in models else ids[:1])
         chosen = st.multiselect(tr("resultados.models"), ids, key="rs_models",
-                                format_func=lambda m: f"{models[m]['display_name']} · {models[m]['kind']}",
+                                format_func=model_label(models),
                                 help=help_for(EvalConfig, "models"), on_change=selection.chosen,
                                 args=("rs_models", "models"))
         left, middle, right = st.columns(3)
@@ -95,7 +95,7 @@ def eval_form(store: Store, models: dict[str, dict[str, Any]]) -> None:
                 st.toast(tr("resultados.started", eval_id=eval_id))
 
 
-def judge_section(models: dict[str, dict[str, Any]]) -> tuple[str | None, str]:
+def judge_section(models: Models) -> tuple[str | None, str]:
     """The optional LLM judge: a remote model and its rubric, shown and editable."""
     st.markdown(f"**{tr('resultados.judge')}**")
     on = st.toggle(tr("resultados.judge_on"), key="rs_judge_on", help=help_for(EvalConfig, "judge_model"))
