@@ -115,6 +115,16 @@ def test_portuguese(app) -> None:
     app.session_state["lang"] = "pt"
     app.run()
     assert not app.exception and app.title[0].value == "Formatos de treinamento lado a lado"
+    # tables: Portuguese headers (token stats, the examples that do not fit), the target worded on the page
+    headers = {str(c) for frame in app.dataframe for c in frame.value.columns}
+    assert {"formato", "mediana", "máx.", "alvo", "limite"} <= headers, headers
+    assert not {"format", "p50", "max", "target", "limit", "raw_mean"} & headers
+    targets = [str(v) for frame in app.dataframe if "alvo" in frame.value.columns for v in frame.value["alvo"]]
+    assert any(v.endswith("· sequência de 512") for v in targets), targets
+    # the estimate's notes come from core as codes and are worded here: no English sentence left
+    summary = next(c.value for c in app.code if c.value.startswith("estimativa OpenAI"))
+    assert "A OpenAI não aceita novos jobs de fine-tuning após 2027-01-06" in summary
+    assert "OpenAI accepts" not in summary and "note:" not in summary
 
 
 def _store():
