@@ -57,8 +57,8 @@ PT_HELP: dict[str, str] = {
     "TemplateConfig.assistant_template": "A resposta que o modelo aprende; precisa conter {content}, inserido "
                                          "exatamente como foi curado.",
     # -- page 3: core.training.config.TrainConfig ---------------------------------------------------------
-    "TrainConfig.backend": "Onde o fine-tune roda: 'local' (LoRA com transformers + peft nesta máquina) ou 'openai' "
-                           "(um job de fine-tuning hospedado).",
+    "TrainConfig.backend": "Onde o fine-tune roda: 'local' (LoRA com transformers + peft nesta máquina) ou um job de "
+                           "fine-tuning hospedado na 'openai', 'together' ou 'fireworks'.",
     "TrainConfig.base_model": "O modelo a ajustar: 'smollm2' (o SmolLM2-135M-Instruct embutido), uma pasta de modelo "
                               "local ou um id do Hugging Face (precisa da rede ou do cache).",
     "TrainConfig.data": "Dados de treino: um dataset curado (o nome, nome@vN ou a pasta da página 1; seed-study vem "
@@ -107,6 +107,12 @@ PT_HELP: dict[str, str] = {
                            "de seus processos serem encerrados.",
     "TrainConfig.openai": "Configurações da OpenAI (modelo, hiperparâmetros, sufixo...: um OpenAITrainConfig como "
                           "dicionário) quando o backend é 'openai'.",
+    "TrainConfig.together": "Configurações da Together (model, n_epochs, learning_rate, lora_rank, suffix, batch_size, "
+                            "from_checkpoint...: um TogetherTrainConfig como dicionário) quando o backend é 'together'; "
+                            "a chave vem de TOGETHER_API_KEY.",
+    "TrainConfig.fireworks": "Configurações da Fireworks (model, account_id, n_epochs, learning_rate, lora_rank, suffix, "
+                             "output_model, warm_start_from...: um FireworksTrainConfig como dicionário) quando o "
+                             "backend é 'fireworks'; a chave vem de FIREWORKS_API_KEY.",
     # -- page 4: core.models.answers.GenerationSettings ------------------------------------------------------
     "GenerationSettings.temperature": "Temperatura de amostragem: 0 é greedy (a mesma resposta sempre), mais alta "
                                       "varia mais (0 a 2).",
@@ -143,3 +149,51 @@ PT_HELP: dict[str, str] = {
     "EvalConfig.judge_rubric": "O que o juiz lê: {title}, {reference} e {answer} são preenchidos; precisa terminar "
                                "com uma linha 'SCORE: n' (1 a 5).",
 }
+
+# -- page 3, hosted backends: TogetherTrainConfig and FireworksTrainConfig (core/training/backends/) ---------
+# The fields both take from HostedTrainConfig (core/training/backends/hosted_common.py) say the same in both.
+_HOSTED_PT = {
+    "training_file": "O arquivo de treino (JSONL exportado na página 2) ou a pasta de um dataset curado, cujo split "
+                     "de treino é escrito como JSONL de chat da OpenAI com o template do prompt.",
+    "validation_file": "Um arquivo de validação opcional, no mesmo formato.",
+    "format": "Formato de treino dos arquivos (conferido com as regras do provedor).",
+    "n_epochs": "Passadas pelos dados de treino.",
+    "lora_rank": "Rank do LoRA; vazio usa o padrão do provedor para o modelo.",
+    "suffix": "Acrescentado ao nome do modelo ajustado, para encontrá-lo depois.",
+    "seed": "A semente aleatória do job, onde o provedor aceita uma.",
+    "base_url": "Outra URL base da API; vazio usa a variável do provedor ou a dele próprio.",
+    "poll_interval_s": "Segundos entre duas consultas ao job.",
+    "max_outage_s": "Quanto tempo o provedor pode ficar inalcançável durante o acompanhamento antes de o treino ser "
+                    "marcado como falho (o job continua lá).",
+    "request_timeout_s": "Segundos que uma requisição à API pode levar.",
+    "max_retries": "Novas tentativas de uma requisição que recebeu 429, 5xx, estourou o tempo ou perdeu a conexão.",
+    "price_training_per_m": "USD por 1M de tokens de treino (da tabela de preços, no lançamento).",
+    "price_input_per_m": "USD por 1M de tokens de entrada do modelo ajustado.",
+    "price_output_per_m": "USD por 1M de tokens de saída do modelo ajustado.",
+    "prompt_template": "O template usado para montar o arquivo de treino (o playground o reutiliza).",
+    "max_train_examples": "Com um dataset curado: envia só os primeiros N exemplos.",
+}
+PT_HELP.update({f"{cls}.{name}": text for cls in ("TogetherTrainConfig", "FireworksTrainConfig")
+                for name, text in _HOSTED_PT.items()})
+PT_HELP.update({
+    "TogetherTrainConfig.model": "O modelo base da Together a ajustar com LoRA (os ajustáveis terminam em -Reference "
+                                 "ou aparecem na lista de ajustáveis).",
+    "TogetherTrainConfig.learning_rate": "A taxa de aprendizado (o padrão da Together é 1e-5).",
+    "TogetherTrainConfig.batch_size": "Exemplos por lote: 'max' (o máximo que o modelo permite) ou um número.",
+    "TogetherTrainConfig.lora_alpha": "Alpha do LoRA; vazio é o dobro do rank.",
+    "TogetherTrainConfig.n_checkpoints": "Checkpoints que a Together guarda durante o job (um job posterior pode "
+                                         "continuar de um deles).",
+    "TogetherTrainConfig.n_evals": "Avaliações no arquivo de validação durante o job (precisa de um arquivo de "
+                                   "validação).",
+    "TogetherTrainConfig.from_checkpoint": "Continua outro job da Together: JOB_ID ou JOB_ID:STEP (o modelo e as "
+                                           "configurações de LoRA dele são mantidos).",
+    "FireworksTrainConfig.model": "O modelo base da Fireworks a ajustar (accounts/fireworks/models/...).",
+    "FireworksTrainConfig.learning_rate": "A taxa de aprendizado; vazio usa o padrão do provedor.",
+    "FireworksTrainConfig.account_id": "O id da sua conta na Fireworks (não é segredo); vazio usa FIREWORKS_ACCOUNT_ID.",
+    "FireworksTrainConfig.output_model": "O id do modelo ajustado na sua conta; vazio: feito do sufixo e do id do "
+                                         "treino.",
+    "FireworksTrainConfig.warm_start_from": "Continua treinando um fine-tune anterior (accounts/<você>/models/<id>) "
+                                            "em vez de partir do modelo base.",
+    "FireworksTrainConfig.max_context_length": "Exemplo mais longo em tokens; vazio usa o padrão do modelo.",
+    "FireworksTrainConfig.dataset_wait_s": "Quanto tempo esperar a Fireworks ler o arquivo enviado.",
+})

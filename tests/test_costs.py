@@ -119,7 +119,7 @@ def test_prices_are_editable_and_checked(store) -> None:
     rows.append({"model": "gpt-9-mini", "training": 1, "input": 0.1, "cached_input": None, "output": 0.2,
                  "as_of": "2026-11-01", "source": "test", "retired": None, "shutdown_date": None})
     rows.append({"model": None, "training": None})  # an empty editor row is ignored
-    assert save_prices(store, rows) == 5
+    assert save_prices(store, rows) == len(rows) - 1  # every seeded row, the new one, not the empty one
     assert get_price(store, rows[0]["model"]).training == 4.5
     assert get_price(store, "gpt-9-mini").as_of == dt.date(2026, 11, 1)
     before = list_prices(store)
@@ -246,7 +246,7 @@ def test_estimates_are_kept_and_linked_to_runs(store, seed_rows) -> None:
 def test_migrations_are_in_the_formats_range(store) -> None:
     names = [n for n in store.applied_migrations() if n.startswith("02")]
     assert names == ["0201_prices", "0202_seed_prices", "0203_hardware", "0204_estimates", "0205_calibrations",
-                     "0206_hardware_h100", "0207_cpu_price", "0208_public_sources"]
+                     "0206_hardware_h100", "0207_cpu_price", "0208_public_sources", "0209_provider_prices"]
 
 
 def test_seeded_sources_name_public_pages_not_files_a_clone_lacks(tmp_path) -> None:
@@ -258,7 +258,12 @@ def test_seeded_sources_name_public_pages_not_files_a_clone_lacks(tmp_path) -> N
     with Store(":memory:") as fresh:
         sources = [r["source"] for r in list_prices(fresh)] + [r["source"] for r in list_hardware(fresh)]
         assert sources and not any("DESIGN.md" in s or "../shared" in s for s in sources)
-        assert all("platform.openai.com/docs/pricing" in r["source"] for r in list_prices(fresh))
+        assert all("platform.openai.com/docs/pricing" in r["source"] for r in list_prices(fresh)
+                   if r["provider"] == "openai")
+        hosted = [r for r in list_prices(fresh) if r["provider"] != "openai"]
+        assert hosted and all("https://" in r["source"] and r["as_of"] for r in hosted)
+        # Together's rates could not be read: empty, with the page to check, never invented figures
+        assert all(r["training"] is None and "pricing page" in r["source"] for r in hosted if r["provider"] == "together")
     path = tmp_path / "old.duckdb"
     with Store(path) as old:  # a database from before 0208: seeded text, one row edited by the user
         old.execute("DELETE FROM schema_migrations WHERE name = '0208_public_sources'")

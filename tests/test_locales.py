@@ -31,7 +31,9 @@ def test_every_field_help_a_page_shows_has_its_portuguese_twin() -> None:
     """Pages show config fields' help (ui.common.help_for): English from core, pt-BR from
     locales/ajuda.py; both exist for every helped field, with the same {placeholders}, none stale."""
     homes = {"CurationConfig": "core.data.curation", "FormatView": "core.formats.stats", "TemplateConfig": "core.formats.render",
-             "TrainConfig": "core.training.config", "GenerationSettings": "core.models.answers", "EvalConfig": "core.compare.evaluate"}
+             "TrainConfig": "core.training.config", "GenerationSettings": "core.models.answers", "EvalConfig": "core.compare.evaluate",
+             "TogetherTrainConfig": "core.training.backends.together_backend",
+             "FireworksTrainConfig": "core.training.backends.fireworks_backend"}
     shown = set()
     for page in sorted((Path(__file__).resolve().parent.parent / "paginas").glob("*.py")):
         for node in ast.walk(ast.parse(page.read_text(encoding="utf-8"))):

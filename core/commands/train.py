@@ -5,10 +5,17 @@
     python -m core train --data dados/export/seed_alpaca_train.jsonl --format alpaca --lora-r 8 --detach
     python -m core train --backend openai --model gpt-4o-mini-2024-07-18 --data train.jsonl \\
         --format openai-chat --n-epochs 3 --suffix seed     # key from OPENAI_API_KEY (or --openai KEY=VALUE)
+    python -m core train --backend together --model meta-llama/Meta-Llama-3.1-8B-Instruct-Reference \\
+        --data seed-study --epochs 3 --lora-rank 16 --learning-rate 1e-5 --suffix seed   # TOGETHER_API_KEY
+    python -m core train --backend fireworks --model accounts/fireworks/models/llama-v3p1-8b-instruct \\
+        --data seed-study --account-id my-account      # FIREWORKS_API_KEY (+ FIREWORKS_ACCOUNT_ID)
 
 The run is recorded exactly as the training page records it (core.training.jobs.launch: the same run
 folder, database row and subprocess); every TrainConfig field is an option whose help is the
-field's help. Ctrl-C cancels the run (it saves a checkpoint; ``resume`` continues it).
+field's help. Ctrl-C cancels the run (it saves a checkpoint; ``resume`` continues it). For the hosted
+backends the shared options (--model, --epochs, --learning-rate, --lora-rank, --batch-size, --seed,
+--suffix) fill the provider's section; --together/--fireworks KEY=VALUE set any other of its
+fields. Keys come only from the environment, never from an option.
 """
 from __future__ import annotations
 
@@ -21,12 +28,28 @@ from typing import Any
 from core.commands import open_store
 from core.config import ConfigError
 from core.formats.render import FORMATS
-from core.training.config import BACKENDS, DEVICES, LOSS_ON, PRECISIONS, PRESETS, SCHEDULES, TrainConfig
+from core.training.config import (
+    BACKENDS,
+    DEVICES,
+    LOSS_ON,
+    PRECISIONS,
+    PRESETS,
+    PROVIDER_SECTIONS,
+    SCHEDULES,
+    TrainConfig,
+)
 
-ALIASES = {"base_model": ["--model"], "learning_rate": ["--lr"]}
+ALIASES = {"base_model": ["--model"], "learning_rate": ["--lr"], "lora_r": ["--lora-rank"]}
 CHOICES = {"backend": BACKENDS, "format": FORMATS, "lr_scheduler": SCHEDULES, "loss_on": LOSS_ON, "device": DEVICES,
            "precision": PRECISIONS}
-SKIP = {"openai", "template", "preset"}
+SKIP = {"openai", "together", "fireworks", "template", "preset"}
+# TrainConfig fields given on the command line -> the Together / Fireworks section's names
+HOSTED_SHARED = {"base_model": "model", "epochs": "n_epochs", "learning_rate": "learning_rate", "lora_r": "lora_rank",
+                 "seed": "seed", "max_train_examples": "max_train_examples"}
+TOGETHER_ONLY = {"batch_size": "batch_size", "lora_alpha": "lora_alpha"}
+# OpenAI's named options that mean the same for the other hosted backends
+OPENAI_SHARED = {"n_epochs": "n_epochs", "suffix": "suffix", "validation_file": "validation_file",
+                 "poll_interval_s": "poll_interval_s", "seed": "seed"}
 TEMPLATE_OPTIONS = ("system_prompt", "user_template", "assistant_template")
 
 
@@ -70,6 +93,24 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--openai", action="append", default=[], metavar="KEY=VALUE",
                         help="An OpenAI setting (model, n_epochs, batch_size, learning_rate_multiplier, suffix, seed, "
                              "validation_file); repeat for several. The API key comes only from OPENAI_API_KEY.")
+    _add_hosted_options(parser)
+
+
+def _add_hosted_options(parser: argparse.ArgumentParser) -> None:
+    from core.config import field_help
+    from core.training.backends.fireworks_backend import FireworksTrainConfig
+    from core.training.backends.together_backend import TogetherTrainConfig
+
+    group = parser.add_argument_group("Together and Fireworks backends (--backend together|fireworks)")
+    group.add_argument("--from-checkpoint", help=field_help(TogetherTrainConfig, "from_checkpoint").replace("%", "%%"))
+    group.add_argument("--account-id", help=field_help(FireworksTrainConfig, "account_id").replace("%", "%%"))
+    group.add_argument("--output-model", help=field_help(FireworksTrainConfig, "output_model").replace("%", "%%"))
+    group.add_argument("--warm-start-from", help=field_help(FireworksTrainConfig, "warm_start_from").replace("%", "%%"))
+    for name in PROVIDER_SECTIONS:
+        group.add_argument(f"--{name}", action="append", default=[], metavar="KEY=VALUE",
+                           help=f"A {name.capitalize()} setting (any field of its config: n_checkpoints, n_evals, "
+                                "base_url, max_retries, ...); repeat for several. The API key comes only from "
+                                f"{name.upper()}_API_KEY.")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -81,18 +122,61 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from core.hosted.openai_finetune import settings_from_args
 
     named = settings_from_args(args)
-    if args.openai or named or overrides.get("backend") == "openai":
+    backend = overrides.get("backend")
+    if backend in PROVIDER_SECTIONS:
+        overrides[backend] = _provider_section(backend, args, overrides, named)
+        overrides.setdefault("format", "openai-chat")
+    elif args.openai or named or backend == "openai":
         section: dict[str, Any] = dict(named)
-        for item in args.openai:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise ConfigError(f"--openai takes KEY=VALUE, not {item!r}.")
-            section[key.strip()] = _value(value.strip())
+        section.update(_pairs("openai", args.openai))
         if overrides.get("base_model") and "model" not in section:
             section["model"] = overrides["base_model"]
         overrides["openai"] = section
         overrides.setdefault("format", "openai-chat")
+    for name in PROVIDER_SECTIONS:
+        if getattr(args, name, None) and backend != name:
+            raise ConfigError(f"--{name} settings need --backend {name}.")
     return TrainConfig.from_preset(args.preset, **overrides)
+
+
+def _pairs(option: str, items: list[str]) -> dict[str, Any]:
+    section: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--{option} takes KEY=VALUE, not {item!r}.")
+        section[key.strip()] = _value(value.strip())
+    return section
+
+
+def _provider_section(backend: str, args: argparse.Namespace, overrides: dict[str, Any],
+                      named: dict[str, Any]) -> dict[str, Any]:
+    """The Together / Fireworks section from the shared options, the named ones and KEY=VALUE pairs."""
+    if args.openai:
+        raise ConfigError(f"--openai settings are for --backend openai, not {backend}.")
+    openai_only = sorted(set(named) - set(OPENAI_SHARED) - {"model"})
+    if openai_only or named.get("model"):
+        flags = {"batch_size": "--openai-batch-size", "learning_rate_multiplier": "--lr-multiplier",
+                 "model": "--openai-model"}
+        given = ", ".join(flags.get(n, n) for n in openai_only + (["model"] if named.get("model") else []))
+        raise ConfigError(f"{given} are OpenAI options: use --model, --learning-rate, --batch-size with --backend "
+                          f"{backend}.")
+    section: dict[str, Any] = {OPENAI_SHARED[k]: v for k, v in named.items() if k in OPENAI_SHARED}
+    shared = {**HOSTED_SHARED, **(TOGETHER_ONLY if backend == "together" else {})}
+    for ours, theirs in shared.items():
+        if overrides.get(ours) is not None:
+            value = overrides[ours]
+            section[theirs] = int(value) if ours == "epochs" and float(value).is_integer() else value
+    named_hosted = {"from_checkpoint": "together", "account_id": "fireworks", "output_model": "fireworks",
+                    "warm_start_from": "fireworks"}
+    for name, owner in named_hosted.items():
+        value = getattr(args, name, None)
+        if value is not None:
+            if owner != backend:
+                raise ConfigError(f"--{name.replace('_', '-')} is a {owner.capitalize()} option, not {backend}'s.")
+            section[name] = value
+    section.update(_pairs(backend, getattr(args, backend, None) or []))
+    return section
 
 
 def _value(text: str) -> Any:
@@ -157,7 +241,8 @@ def summary(store: Any, run: dict[str, Any]) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("train", help="Launch a fine-tune (local LoRA or OpenAI) and follow it.",
+    parser = sub.add_parser("train", help="Launch a fine-tune (local LoRA, or OpenAI, Together or Fireworks) and "
+                                          "follow it.",
                             description=__doc__.split("\n\n")[0])
     add_config_options(parser)
     parser.add_argument("--detach", action="store_true", help="Start the run and return at once (watch it with "
@@ -171,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
     config.validate()  # bad options are named before any database work (launch checks again)
     with open_store() as store:
         run_id = jobs.launch(store, config)
-        print(f"run {run_id} started ({config.backend}, {config.base_model}, data {config.data}); "
+        print(f"run {run_id} started ({config.backend}, {config.remote_model()}, data {config.data}); "
               f"folder {jobs.runs_dir() / run_id}")
         if args.detach:
             return 0

@@ -1,7 +1,9 @@
-"""The price table (USD per 1M tokens per OpenAI model, dated and sourced) and the hardware table
-(tokens/s and $/hour for local estimates): data in DuckDB, editable on page 2, checked here.
+"""The price table (USD per 1M tokens per hosted model: OpenAI, Together, Fireworks; dated and
+sourced) and the hardware table (tokens/s and $/hour for local estimates): data in DuckDB, editable
+on page 2, checked here.
 
     price = get_price(store, "ft:gpt-4o-mini-2024-07-18:org::abc")   # resolves to its base model
+    price = get_price(store, "accounts/fireworks/models/llama-v3p1-8b-instruct", provider="fireworks")
     price.training, price.input, price.cached_input, price.output, price.as_of, price.retired
     save_prices(store, edited_rows)      # all rows checked first; nothing written on error
 """
@@ -60,7 +62,7 @@ def is_openai_model(model: str, store: Store | None = None) -> bool:
 # -- prices ------------------------------------------------------------------------------------
 @dataclass
 class Price:
-    """USD per 1M tokens of one OpenAI model (fine-tuned inference for input/output)."""
+    """USD per 1M tokens of one hosted model (fine-tuned inference for input/output); None: unknown."""
 
     model: str
     training: float | None
@@ -71,12 +73,14 @@ class Price:
     source: str = ""
     retired: bool = False
     shutdown_date: dt.date | None = None
+    provider: str = "openai"
 
 
-def _price_model(store: Store, model: str) -> str | None:
-    """The price-table row for a name: exact, ft: stripped, an undated alias, or a dated snapshot."""
-    base = base_model_name(model)
-    names = [r["model"] for r in db.list_prices(store)]
+def _price_model(store: Store, model: str, provider: str | None = None) -> str | None:
+    """The price-table row for a name: exact, ft: stripped, an undated alias, or a dated snapshot
+    (only the rows of ``provider`` when it is given)."""
+    base = base_model_name(model) if provider in (None, "openai") else model
+    names = [r["model"] for r in db.list_prices(store) if provider is None or (r.get("provider") or "openai") == provider]
     if base in names:
         return base
     dated = sorted(n for n in names if n.startswith(base + "-"))
@@ -93,15 +97,17 @@ def _price_model(store: Store, model: str) -> str | None:
     return None
 
 
-def get_price(store: Store, model: str) -> Price:
-    """The price of ``model`` (``ft:`` names resolve to their base model)."""
-    name = _price_model(store, model)
+def get_price(store: Store, model: str, provider: str | None = None) -> Price:
+    """The price of ``model`` (``ft:`` names resolve to their base model); ``provider``: only that
+    provider's rows (openai, together, fireworks)."""
+    name = _price_model(store, model, provider)
     row = db.get_price_row(store, name) if name else None
     if row is None:
         raise UnknownPriceError(
             f"The price table has no row for {model!r}: add it on page 2 (Formats → prices).")
-    return Price(**{k: row[k] for k in ("model", "training", "input", "cached_input", "output", "as_of",
-                                         "source", "retired", "shutdown_date")})
+    values = {k: row[k] for k in ("model", "training", "input", "cached_input", "output", "as_of", "source",
+                                  "retired", "shutdown_date")}
+    return Price(**values, provider=str(row.get("provider") or "openai"))
 
 
 def list_prices(store: Store) -> list[dict[str, Any]]:
@@ -137,6 +143,15 @@ def _date(value: Any, what: str, row: int) -> dt.date | None:
         raise PriceTableError(f"Row {row}: {what} must be a date like 2026-07-01, not {value!r}.") from None
 
 
+def _provider(value: Any, row: int) -> str:
+    if _is_blank(value):
+        return "openai"  # the table's rows before providers were added were all OpenAI's
+    provider = str(value).strip().lower()
+    if provider not in db.PROVIDERS:
+        raise PriceTableError(f"Row {row}: the provider must be one of {', '.join(db.PROVIDERS)}, not {value!r}.")
+    return provider
+
+
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
 
@@ -145,7 +160,7 @@ def save_prices(store: Store, rows: Sequence[dict[str, Any]]) -> int:
     """Replace the price table with edited rows (checked first; nothing is written on error)."""
     clean, seen = [], set()
     for number, row in enumerate(rows, start=1):
-        if all(_is_blank(row.get(c)) for c in db.PRICE_COLUMNS if c != "retired"):
+        if all(_is_blank(row.get(c)) for c in db.PRICE_COLUMNS if c not in ("retired", "provider")):
             continue  # an empty row the editor added
         model = str(row.get("model") or "").strip()
         if not model:
@@ -163,6 +178,7 @@ def save_prices(store: Store, rows: Sequence[dict[str, Any]]) -> int:
             "source": str(row.get("source") or ""),
             "retired": bool(row.get("retired")) if not _is_blank(row.get("retired")) else False,
             "shutdown_date": _date(row.get("shutdown_date"), "shutdown_date", number),
+            "provider": _provider(row.get("provider"), number),
         })
     db.replace_prices(store, clean)
     return len(clean)

@@ -4,6 +4,7 @@ the registry, and a chat client for it (Together's and Fireworks' chat APIs are 
     env = launch_env("together", typed_key)              # {"TOGETHER_API_KEY": ...}, or {} for the env's own
     model_id = register_model_from_event(store, event)   # "together:<output model>" / "fireworks:accounts/..."
     client = chat_client(model_row)                       # an openai.OpenAI on the provider's chat base URL
+    cancel_job("together", job_id, run_config["together"])  # a job whose watching process is gone
 
 A registry row of kind ``together-finetune`` / ``fireworks-finetune`` keeps the provider's chat base
 URL in ``endpoint_url`` and never a key: the key comes from TOGETHER_API_KEY / FIREWORKS_API_KEY
@@ -60,3 +61,19 @@ def chat_client(model: dict[str, Any], api_key: str | None = None, max_retries: 
     if not key:
         raise MissingKeyError(missing_key_sentence(provider))
     return make_client(api_key=key, base_url=model["endpoint_url"], max_retries=max_retries)
+
+
+def cancel_job(provider: str, job_id: str, section: dict[str, Any] | None = None) -> None:
+    """Cancel a Together / Fireworks job directly (the run's watching process is gone); the key from
+    the environment, the base URL and account id from the run's config section."""
+    section = section or {}
+    if provider == "together":
+        from core.hosted import together
+
+        together.cancel(together.make_client(None, section.get("base_url")), job_id)
+    elif provider == "fireworks":
+        from core.hosted import fireworks
+
+        fireworks.cancel(fireworks.make_client(None, section.get("account_id"), section.get("base_url")), job_id)
+    else:
+        raise ValueError(f"{provider!r} is not a Together/Fireworks backend")

@@ -1,7 +1,8 @@
 """Tables and queries for formats, prices, hardware, estimates and calibrations (02xx).
 
-prices       USD per 1M tokens per OpenAI model (training, input, cached input, output), each row
-             dated and sourced, retired models flagged; editable from page 2.
+prices       USD per 1M tokens per hosted model (training, input, cached input, output) and its provider
+             (openai, together, fireworks), each row dated and sourced, retired models flagged;
+             editable from page 2. A price nobody could read from a public page stays empty.
 hardware     GPUs / machines for local estimates: tokens/s measured for a model size, $/hour.
 estimates    every estimate made (page 2, ``python -m core estimate``, the training page), with an
              optional run_id so the actual figures of a run can be shown beside it.
@@ -20,6 +21,19 @@ PRICE_SOURCE = "OpenAI pricing page, https://platform.openai.com/docs/pricing (S
 _CPU_SOURCE = "Project estimate, SmolLM2-135M"
 _CACHED_SOURCE = "; cached input from third-party copies of the OpenAI fine-tuning price table"
 
+# Hosted fine-tuning beside OpenAI (issue 12), read 2026-12-06. Fireworks publishes its rates on
+# https://fireworks.ai/pricing: supervised fine-tuning per 1M training tokens (dataset tokens x
+# epochs) $0.50 for models up to 16B, $3.00 for 16.1B-80B; serverless inference per 1M tokens
+# $0.20 up to 16B, $0.90 for 16.1B-80B, and a LoRA served serverless costs what its base model costs
+# (a dedicated deployment is billed per GPU-hour instead). Together bills tokens processed x a rate
+# per size bracket (https://docs.together.ai/docs/fine-tuning-pricing) whose figures are only on
+# https://together.ai/pricing, which could not be read when these rows were written: they stay
+# empty (the run says its actual cost is unknown, and Together's own quote is shown) until a user
+# fills them in on page 2.
+_FIREWORKS_SOURCE = ("Fireworks pricing page, https://fireworks.ai/pricing (a copy read 2026-12-06; serverless LoRA "
+                     "inference at the base model''s rate)")
+_TOGETHER_SOURCE = ("check the provider''s pricing page: https://together.ai/pricing (fine-tuning is billed per "
+                    "token processed by model size, https://docs.together.ai/docs/fine-tuning-pricing)")
 MIGRATIONS: list[tuple[str, str]] = [
     ("0201_prices", """
         CREATE TABLE prices (
@@ -117,9 +131,31 @@ MIGRATIONS: list[tuple[str, str]] = [
         UPDATE hardware SET source = replace(source, 'DESIGN.md: SmolLM2-135M', '{_CPU_SOURCE}')
         WHERE name = 'CPU 2 cores (this project)' AND starts_with(source, 'DESIGN.md: SmolLM2-135M');
     """),
+    # Rows of Together's and Fireworks' fine-tunable models (see _FIREWORKS_SOURCE above); the
+    # existing rows are OpenAI's. A model a user already added by hand is left as it is.
+    ("0209_provider_prices", f"""
+        ALTER TABLE prices ADD COLUMN provider VARCHAR DEFAULT 'openai';
+        UPDATE prices SET provider = 'openai' WHERE provider IS NULL;
+        INSERT INTO prices (model, training, input, cached_input, output, as_of, source, retired, shutdown_date, provider)
+        SELECT * FROM (VALUES
+        ('accounts/fireworks/models/llama-v3p1-8b-instruct', 0.50, 0.20, NULL, 0.20, DATE '2026-12-06',
+         '{_FIREWORKS_SOURCE}: up to 16B', false, NULL::DATE, 'fireworks'),
+        ('accounts/fireworks/models/qwen2p5-7b-instruct', 0.50, 0.20, NULL, 0.20, DATE '2026-12-06',
+         '{_FIREWORKS_SOURCE}: up to 16B', false, NULL::DATE, 'fireworks'),
+        ('accounts/fireworks/models/llama-v3p1-70b-instruct', 3.00, 0.90, NULL, 0.90, DATE '2026-12-06',
+         '{_FIREWORKS_SOURCE}: 16.1B-80B', false, NULL::DATE, 'fireworks'),
+        ('meta-llama/Meta-Llama-3.1-8B-Instruct-Reference', NULL, NULL, NULL, NULL, DATE '2026-12-06',
+         '{_TOGETHER_SOURCE}', false, NULL::DATE, 'together'),
+        ('Qwen/Qwen2.5-7B-Instruct', NULL, NULL, NULL, NULL, DATE '2026-12-06',
+         '{_TOGETHER_SOURCE}', false, NULL::DATE, 'together')
+        ) AS new(model, training, input, cached_input, output, as_of, source, retired, shutdown_date, provider)
+        WHERE new.model NOT IN (SELECT model FROM prices);
+    """),
 ]
 
-PRICE_COLUMNS = ("model", "training", "input", "cached_input", "output", "as_of", "source", "retired", "shutdown_date")
+PRICE_COLUMNS = ("model", "training", "input", "cached_input", "output", "as_of", "source", "retired", "shutdown_date",
+                 "provider")
+PROVIDERS = ("openai", "together", "fireworks")
 HARDWARE_COLUMNS = ("name", "model_size_b", "tokens_per_s", "usd_per_hour", "source")
 ESTIMATE_COLUMNS = ("run_id", "kind", "model", "data_path", "format", "n_examples", "epochs", "tokens_per_epoch",
                     "billable_tokens", "train_cost_usd", "inference_cost_usd", "total_cost_usd", "time_s",

@@ -4,8 +4,19 @@ the presets (the seed study's LoRA recipe, a one-minute CPU demo).
     config = TrainConfig.from_preset("seed-study", data="seed-study", max_steps=30)
     config.to_json()                      # stored with the run, secrets masked
 
-Backend-specific settings ride in ``openai`` (an OpenAITrainConfig as a dict, core/hosted/openai_finetune.py)
-so that one config object describes any run. Imported by core/training/jobs.py (which re-exports it) and by
+Backend-specific settings ride in a section named after the hosted backend, so that one config
+object describes any run: ``openai`` (an OpenAITrainConfig as a dict, core/hosted/openai_finetune.py),
+``together`` (TogetherTrainConfig, core/training/backends/together_backend.py) and ``fireworks``
+(FireworksTrainConfig, core/training/backends/fireworks_backend.py):
+
+    TrainConfig(backend="together", data="seed-study", format="openai-chat",
+                together={"model": "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference", "n_epochs": 3,
+                          "learning_rate": 1e-5, "lora_rank": 16, "suffix": "seed", "batch_size": "max"})
+    config.hosted_config()               # the provider's config object, validated (one-sentence errors)
+    config.remote_model()                # the base model the hosted job fine-tunes
+
+The API keys are never part of a config: they reach the training subprocess only through its
+environment (core.hosted.models.launch_env). Imported by core/training/jobs.py (which re-exports it) and by
 the local backend in the training subprocess.
 """
 from __future__ import annotations
@@ -18,7 +29,10 @@ from core.config import ConfigBase, ConfigError, option
 
 ALL_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 ATTENTION_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj"]
-BACKENDS = ("local", "openai")
+BACKENDS = ("local", "openai", "together", "fireworks")
+# backends whose settings ride in a section of the same name (the provider's own config class)
+HOSTED_BACKENDS = ("openai", "together", "fireworks")
+PROVIDER_SECTIONS = ("together", "fireworks")
 SCHEDULES = ("linear", "cosine", "constant")
 DEVICES = ("auto", "cuda", "mps", "cpu")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -41,6 +55,7 @@ LOCAL_PRESETS: dict[str, dict[str, Any]] = {
 }
 PRESETS = tuple(LOCAL_PRESETS) + ("custom",)
 COMMON_FIELDS = ("backend", "base_model", "data", "format", "template", "preset", "grace_s", "openai")
+LOCAL_DEFAULT_MODEL = "smollm2"   # TrainConfig's default base model: never sent to a hosted provider
 
 
 @dataclass
@@ -48,7 +63,7 @@ class TrainConfig(ConfigBase):
     """One training run, any backend."""
 
     backend: str = option("local", "Where the fine-tune runs: 'local' (LoRA with transformers + peft on this "
-                                   "machine) or 'openai' (a hosted fine-tuning job).")
+                                   "machine), or a hosted fine-tuning job at 'openai', 'together' or 'fireworks'.")
     base_model: str = option("smollm2", "The model to fine-tune: 'smollm2' (the bundled SmolLM2-135M-Instruct), a "
                                         "local model folder, or a Hugging Face id (needs the network or its cache).")
     data: str = option("seed-study", "Training data: a curated dataset (its name, name@vN, or folder from page 1; "
@@ -103,6 +118,13 @@ class TrainConfig(ConfigBase):
     # -- other backends ----------------------------------------------------------------------------
     openai: dict[str, Any] = option({}, "OpenAI settings (model, hyperparameters, suffix, ...: an "
                                         "OpenAITrainConfig as a dict) when the backend is 'openai'.")
+    together: dict[str, Any] = option({}, "Together settings (model, n_epochs, learning_rate, lora_rank, suffix, "
+                                          "batch_size, from_checkpoint, ...: a TogetherTrainConfig as a dict) when "
+                                          "the backend is 'together'; the key comes from TOGETHER_API_KEY.")
+    fireworks: dict[str, Any] = option({}, "Fireworks settings (model, account_id, n_epochs, learning_rate, "
+                                           "lora_rank, suffix, output_model, warm_start_from, ...: a "
+                                           "FireworksTrainConfig as a dict) when the backend is 'fireworks'; the key "
+                                           "comes from FIREWORKS_API_KEY.")
 
     def validate(self) -> None:
         self.check(self.backend in BACKENDS, "backend", f"must be one of {', '.join(BACKENDS)}")
@@ -130,11 +152,20 @@ class TrainConfig(ConfigBase):
         self.check(self.price_per_hour is None or self.price_per_hour >= 0, "price_per_hour", "must be 0 or more")
         self.check(self.grace_s >= 0, "grace_s", "must be 0 or more")
         self.check(isinstance(self.template, dict), "template", "must be a mapping")
-        self.check(isinstance(self.openai, dict), "openai", "must be a mapping")
+        for section in HOSTED_BACKENDS:
+            self.check(isinstance(getattr(self, section), dict), section, "must be a mapping")
         if self.backend == "openai":
             from core.hosted.openai_finetune import OpenAITrainConfig
 
             OpenAITrainConfig.from_run_config(self.openai_run_config())  # its own one-sentence errors
+        if self.backend in PROVIDER_SECTIONS:
+            from core.hosted.common import PROVIDER_FORMATS, PROVIDERS
+
+            takes = PROVIDER_FORMATS[self.backend]
+            self.check(self.format in takes, "format",
+                       f"must be {' or '.join(takes)} for {PROVIDERS[self.backend].name} (a curated dataset is "
+                       "sent as openai-chat)")
+            self.hosted_config()  # its own one-sentence errors, naming the field
 
     # -- building ----------------------------------------------------------------------------------
     @classmethod
@@ -153,13 +184,50 @@ class TrainConfig(ConfigBase):
         return cls.from_dict({k: v for k, v in data.items() if k in names})
 
     def run_record(self) -> dict[str, Any]:
-        """What config.json and the database keep: every field for a local run; for an OpenAI run
-        only the fields that mean something there (a local batch size or seed must not leak into
-        the job through OpenAITrainConfig.from_run_config's top-level keys)."""
+        """What config.json and the database keep: every field for a local run; for a hosted run
+        only the fields that mean something there and its own section (a local batch size or seed
+        must not leak into the job through the provider config's top-level keys)."""
         data = self.to_dict()
-        if self.backend == "openai":
-            data = {k: v for k, v in data.items() if k in COMMON_FIELDS}
+        if self.backend in HOSTED_BACKENDS:
+            keep = (set(COMMON_FIELDS) - set(HOSTED_BACKENDS)) | {self.backend}
+            data = {k: v for k, v in data.items() if k in keep}
         return data
+
+    def hosted_section(self) -> dict[str, Any]:
+        """The hosted backend's settings (``openai``, ``together`` or ``fireworks``); {} for local."""
+        return dict(getattr(self, self.backend)) if self.backend in HOSTED_BACKENDS else {}
+
+    def remote_model(self) -> str:
+        """The model the run fine-tunes: ``base_model`` for a local run; for a hosted one its section's
+        ``model``, else ``base_model`` unless that is the local default, else the provider's default."""
+        if self.backend == "local":
+            return self.base_model
+        model = self.hosted_section().get("model")
+        if model:
+            return str(model)
+        if self.backend in PROVIDER_SECTIONS and self.base_model == LOCAL_DEFAULT_MODEL:
+            return str(self._provider_class().model)  # the dataclass default
+        return self.base_model
+
+    def _provider_class(self) -> Any:
+        if self.backend == "together":
+            from core.training.backends.together_backend import TogetherTrainConfig
+
+            return TogetherTrainConfig
+        from core.training.backends.fireworks_backend import FireworksTrainConfig
+
+        return FireworksTrainConfig
+
+    def provider_run_config(self) -> dict[str, Any]:
+        """What TogetherTrainConfig / FireworksTrainConfig.from_run_config read: the section wins."""
+        section = {**self.hosted_section(), "model": self.remote_model()}
+        if self.max_train_examples and "max_train_examples" not in section:
+            section["max_train_examples"] = self.max_train_examples
+        return {"format": self.format, "template": dict(self.template), self.backend: section}
+
+    def hosted_config(self) -> Any:
+        """The Together / Fireworks config object of this run (validated: ConfigError names the field)."""
+        return self._provider_class().from_run_config(self.provider_run_config())
 
     def openai_run_config(self) -> dict[str, Any]:
         """What core.hosted.openai_finetune.OpenAITrainConfig.from_run_config reads: the openai section wins."""
@@ -168,7 +236,8 @@ class TrainConfig(ConfigBase):
     def for_launch(self, store: Any) -> TrainConfig:
         """A copy with the prices filled in from the database (the subprocess cannot read it)."""
         config = dataclasses.replace(self, target_modules=list(self.target_modules), template=dict(self.template),
-                                     openai=dict(self.openai))
+                                     openai=dict(self.openai), together=dict(self.together),
+                                     fireworks=dict(self.fireworks))
         if config.backend == "local" and config.price_per_hour is None:
             try:
                 from core.models.registry import local_price_per_hour
@@ -182,7 +251,35 @@ class TrainConfig(ConfigBase):
             openai_config = fill_prices(OpenAITrainConfig.from_run_config(config.openai_run_config()), store)
             config.openai = {k: v for k, v in openai_config.to_dict().items() if v is not None}
             config.format = openai_config.format
+        if config.backend in PROVIDER_SECTIONS:
+            hosted = config.hosted_config()
+            _fill_hosted_prices(hosted, store, config.backend)
+            # the whole resolved section: the subprocess needs no defaults of its own, and the record
+            # says exactly what was asked (the training file is the launcher's data_path)
+            values = {k: v for k, v in hosted.to_dict().items()
+                      if v is not None and k not in ("training_file", "format", "prompt_template")}
+            setattr(config, config.backend, values)
+            config.base_model = hosted.model
         return config
 
     def total_examples_per_step(self) -> int:
         return self.batch_size * self.grad_accum
+
+
+def _fill_hosted_prices(hosted: Any, store: Any, provider: str) -> None:
+    """Copy the price table's row for the hosted model into its config (the subprocess has no
+    database). A missing row leaves the prices empty: the run then says its actual cost is unknown."""
+    if store is None:
+        return
+    try:
+        from core.costs.prices import UnknownPriceError, get_price
+    except ImportError:
+        return
+    try:
+        price = get_price(store, hosted.model, provider=provider)
+    except UnknownPriceError:
+        return
+    for ours, theirs in (("price_training_per_m", price.training), ("price_input_per_m", price.input),
+                         ("price_output_per_m", price.output)):
+        if getattr(hosted, ours) is None:
+            setattr(hosted, ours, theirs)

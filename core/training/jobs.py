@@ -1,4 +1,5 @@
-"""Launching, supervising, cancelling and resuming training runs (local LoRA and OpenAI).
+"""Launching, supervising, cancelling and resuming training runs (local LoRA; OpenAI, Together and
+Fireworks hosted jobs).
 
 A run is a subprocess, ``python -m core.training.trainer RUN_DIR`` (argument list, no shell, its own
 process group), that talks to the app only through its folder resultados/runs/<run_id>/
@@ -48,7 +49,7 @@ from core.training.backends.base import (
     latest_checkpoint,
     read_events,
 )
-from core.training.config import TrainConfig
+from core.training.config import PROVIDER_SECTIONS, TrainConfig
 from core.training.run_data import check_data, estimate_run, resolve_data
 from core.training.run_data import cuda_devices as _cuda_devices
 
@@ -72,7 +73,7 @@ class LaunchError(UserFacingError):
 
 # -- launching -------------------------------------------------------------------------------------
 def new_run_id(config: TrainConfig) -> str:
-    model = config.base_model if config.backend == "local" else str((config.openai or {}).get("model") or config.base_model)
+    model = config.remote_model()
     slug = re.sub(r"[^a-z0-9]+", "-", Path(model).name.lower()).strip("-")[:24] or "model"
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}-{_secrets.token_hex(2)}"
 
@@ -88,8 +89,25 @@ def train_command(run_dir: Path, config: TrainConfig, resume: bool = False) -> l
     return [sys.executable, *tail]
 
 
-def _spawn(run_id: str, run_dir: Path, command: list[str], env: dict[str, str] | None) -> subprocess.Popen:
+# Every hosted provider's key variable: a hosted run's process gets its own provider's key only.
+_PROVIDER_KEYS = {"openai": ("OPENAI_API_KEY",), "together": ("TOGETHER_API_KEY",), "fireworks": ("FIREWORKS_API_KEY",)}
+
+
+def child_env(backend: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The training process's environment: the app's, the extra ``env`` (a typed key), and for a
+    hosted run none of the other providers' keys (a Together job never sees the OpenAI key)."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    if backend in _PROVIDER_KEYS:
+        for other, names in _PROVIDER_KEYS.items():
+            if other != backend:
+                for name in names:
+                    full_env.pop(name, None)
+    return full_env
+
+
+def _spawn(run_id: str, run_dir: Path, command: list[str], env: dict[str, str] | None,
+           backend: str = "local") -> subprocess.Popen:
+    full_env = child_env(backend, env)
     full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
     with open(run_dir / LOG_FILE, "ab") as log:
         try:
@@ -112,8 +130,9 @@ def launch(store: Store, config: TrainConfig, env: dict[str, str] | None = None,
            estimate: Any = None) -> str:
     """Start a run in the background and return its id (row, folder and process exist by then).
 
-    ``env`` carries secrets (OPENAI_API_KEY typed in the page) to the subprocess only; the config
-    written to the run folder and the database has every secret-looking value masked.
+    ``env`` carries secrets (a key typed in the page: ``core.hosted.openai_finetune.launch_env`` or
+    ``core.hosted.models.launch_env(backend, key)``) to the subprocess only; the config written to
+    the run folder and the database has every secret-looking value masked.
     """
     config.validate()
     data = resolve_data(store, config)
@@ -129,7 +148,7 @@ def launch(store: Store, config: TrainConfig, env: dict[str, str] | None = None,
     stored = mask_secrets({**config.run_record(), "data_path": str(data.path), "curated_name": data.curated_name,
                            "curated_version": data.curated_version})
     _write_json(run_dir / CONFIG_FILE, stored)
-    base_model = config.base_model if config.backend == "local" else str((config.openai or {}).get("model") or config.base_model)
+    base_model = config.remote_model()
     with store.transaction():
         db.insert_run(store, {
             "id": run_id, "backend": config.backend, "base_model": base_model, "curated_name": data.curated_name,
@@ -144,7 +163,7 @@ def launch(store: Store, config: TrainConfig, env: dict[str, str] | None = None,
 
             save_estimate(store, estimate, run_id=run_id)
     try:
-        process = _spawn(run_id, run_dir, train_command(run_dir, config), env)
+        process = _spawn(run_id, run_dir, train_command(run_dir, config), env, config.backend)
     except LaunchError as exc:
         db.mark_ended(store, run_id, "failed", str(exc))
         raise
@@ -188,17 +207,25 @@ def heartbeat_age(run: dict[str, Any]) -> float | None:
 
 
 def _register(store: Store, event: dict[str, Any]) -> None:
-    """The registry hook of ingestion: models an event carries become usable in the playground."""
+    """The registry hook of ingestion: models an event carries become usable in the playground.
+    Routed on the entry's kind first: a Together or Fireworks fine-tune is registered as
+    ``together:…`` / ``fireworks:…`` with its own provider's chat URL, never as an OpenAI model (which
+    would send it the OpenAI key)."""
     entry = event.get("register_model")
     if not isinstance(entry, dict):
         return
-    if entry.get("kind") == "local-finetune" and entry.get("adapter_path"):
+    kind = entry.get("kind")
+    if kind == "local-finetune" and entry.get("adapter_path"):
         from core.models.registry import add_local_finetune
 
         add_local_finetune(store, str(entry["run_id"]), str(entry["base_model"]), entry["adapter_path"],
                            step=entry.get("step"), prompt_template=entry.get("prompt_template"),
                            price_per_hour=entry.get("price_per_hour"))
-    elif entry.get("remote_model"):
+    elif kind in ("together-finetune", "fireworks-finetune"):
+        from core.hosted.models import register_model_from_event as register_hosted
+
+        register_hosted(store, event)
+    elif entry.get("remote_model") and kind in (None, "openai-finetune"):
         from core.hosted.openai_finetune import register_model_from_event
 
         register_model_from_event(store, event)
@@ -331,8 +358,13 @@ def _wait_end(store: Store, run_id: str, seconds: float) -> dict[str, Any]:
 
 def cancel_run(store: Store, run_id: str, grace_s: float | None = None, wait: bool = True) -> dict[str, Any]:
     """Ask the run to stop (cancel file); after ``grace_s`` end its whole process group (SIGTERM,
-    then SIGKILL). ``wait=False`` returns at once and escalates in a background thread (the page)."""
+    then SIGKILL). ``wait=False`` returns at once and escalates in a background thread (the page).
+    A Together or Fireworks run whose process is gone (lost) has its remote job cancelled directly."""
     run = get_run(store, run_id)
+    if run["status"] not in db.TERMINAL and not process_alive(run):
+        run = check_run(store, run)   # the process died unseen: the run is lost now
+    if run["status"] == "lost" and run["backend"] in PROVIDER_SECTIONS and run.get("remote_job_id"):
+        return cancel_remote_job(store, run)
     if run["status"] in db.TERMINAL:
         raise RunStateError(f"Run {run['id']} has already ended ({run['status']}).")
     (Path(run["run_dir"]) / CANCEL_FILE).touch()
@@ -354,11 +386,33 @@ def cancel_run(store: Store, run_id: str, grace_s: float | None = None, wait: bo
     return run
 
 
+def cancel_remote_job(store: Store, run: dict[str, Any]) -> dict[str, Any]:
+    """Cancel the Together / Fireworks job of a run whose watching process is gone (the key from the
+    environment), and record the run as cancelled; a job that already ended is said so."""
+    from core.hosted.common import HostedError
+    from core.hosted.models import cancel_job
+
+    provider, job_id = run["backend"], str(run["remote_job_id"])
+    try:
+        cancel_job(provider, job_id, db.config_of(run).get(provider) or {})
+    except HostedError as exc:
+        raise RunStateError(f"Run {run['id']}'s job {job_id} could not be cancelled: {exc}") from None
+    name = {"together": "Together", "fireworks": "Fireworks"}[provider]
+    db.update_run(store, run["id"], status="cancelled",
+                  status_message=f"The {name} job {job_id} was cancelled (its watching process had stopped).")
+    return db.get_run(store, run["id"]) or run
+
+
+_PROVIDER_NAMES = {"openai": "OpenAI", "together": "Together", "fireworks": "Fireworks"}
+
+
 def resume_blocker(run: dict[str, Any]) -> str | None:
     """Why ``run`` cannot be resumed now (one sentence), or None when resuming can work: a local
-    run that stopped with a checkpoint saved; an OpenAI run whose watching process was lost while
-    its job went on (the new process re-attaches to it). An OpenAI job that failed or was cancelled
-    stays so at OpenAI, and a run that failed before creating a job has nothing to resume."""
+    run that stopped with a checkpoint saved; a hosted run whose watching process was lost while
+    its job went on (the new process re-attaches to it); a Together or Fireworks run whose job was
+    cancelled or failed (Together continues it as a new job from its last checkpoint, Fireworks
+    resumes the same job). An OpenAI job that failed or was cancelled stays so at OpenAI, and a
+    run that failed before creating a job has nothing to resume."""
     status = run["status"]
     if status == "succeeded":
         return f"Run {run['id']} has already finished; launch a new run to train more."
@@ -368,8 +422,12 @@ def resume_blocker(run: dict[str, Any]) -> str | None:
         if latest_checkpoint(Path(run["run_dir"])) is None:
             return f"Run {run['id']} saved no checkpoint to resume from; launch it again instead."
         return None
+    provider = _PROVIDER_NAMES.get(run["backend"], run["backend"])
     if not run.get("remote_job_id"):
-        return f"Run {run['id']} ended before OpenAI created a job, so there is nothing to resume; launch it again."
+        return (f"Run {run['id']} ended before {provider} created a job, so there is nothing to resume; "
+                "launch it again.")
+    if run["backend"] in PROVIDER_SECTIONS:
+        return None
     if status != "lost":
         return (f"Run {run['id']}'s OpenAI job ended ({status}); OpenAI does not restart an ended job: "
                 "launch a new run.")
@@ -397,7 +455,7 @@ def resume_run(store: Store, run_id: str, env: dict[str, str] | None = None) -> 
     (run_dir / CANCEL_FILE).unlink(missing_ok=True)
     db.prepare_resume(store, run["id"])
     try:
-        process = _spawn(run["id"], run_dir, train_command(run_dir, config, resume=True), env)
+        process = _spawn(run["id"], run_dir, train_command(run_dir, config, resume=True), env, config.backend)
     except LaunchError as exc:
         db.mark_ended(store, run["id"], "failed", str(exc))
         raise

@@ -1,7 +1,7 @@
 """The training subprocess: ``python -m core.training.trainer RUN_DIR [--resume]``.
 
 Started by core/training/jobs.py (never by hand, though it works): reads RUN_DIR/config.json, picks the
-backend (``config["backend"]``: local or openai) and runs it. It never opens the database; it
+backend (``config["backend"]``: local, openai, together or fireworks) and runs it. It never opens the database; it
 talks to the app only through the run folder (core/training/backends/base.py): events.jsonl, a heartbeat
 rewritten every few seconds by a thread, and the cancel file. Secrets come only from the
 environment (``SECRET_ENV``), never from config.json.
@@ -40,7 +40,10 @@ from core.training.backends.base import (
     write_heartbeat,
 )
 
-SECRET_ENV = ("OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "HF_TOKEN")
+# Each hosted backend reads only its own provider's key from here (FIREWORKS_ACCOUNT_ID is not a
+# secret: it rides in config.json or the environment).
+SECRET_ENV = ("OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "HF_TOKEN", "TOGETHER_API_KEY",
+              "FIREWORKS_API_KEY")
 HEARTBEAT_S = 3.0
 DISK_FULL_BYTES = 4 << 20  # less free space than this where the run writes: call it full
 

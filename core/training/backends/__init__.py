@@ -1,6 +1,7 @@
-"""Training backends: ``local`` (transformers + peft) and ``openai`` (hosted fine-tuning).
+"""Training backends: ``local`` (transformers + peft) and the hosted fine-tunes ``openai``,
+``together`` and ``fireworks``.
 
-Both run inside the training subprocess (``python -m core.training.trainer RUN_DIR``) and talk to the app
+All run inside the training subprocess (``python -m core.training.trainer RUN_DIR``) and talk to the app
 only through the run folder (see core/training/backends/base.py).
 """
 from __future__ import annotations
@@ -12,6 +13,8 @@ from core.training.backends.base import Backend
 BACKENDS = {
     "local": "core.training.backends.local:LocalBackend",
     "openai": "core.training.backends.openai_backend:OpenAIBackend",
+    "together": "core.training.backends.together_backend:TogetherBackend",
+    "fireworks": "core.training.backends.fireworks_backend:FireworksBackend",
 }
 
 
