@@ -52,6 +52,8 @@ TEXT: dict[str, tuple[str, str]] = {
                           "models continues.",
                           "A OpenAI não aceita novos jobs de fine-tuning após {date}; a inferência em modelos já "
                           "ajustados continua."),
+    "estimate.scaled": ("Counted on {n} examples and scaled by {factor} to the examples this run goes through.",
+                        "Contado em {n} exemplos e escalado por {factor} para os exemplos que este treino percorre."),
     "estimate.jobs_ended": ("OpenAI stopped accepting new fine-tuning jobs on {date}.",
                             "A OpenAI deixou de aceitar novos jobs de fine-tuning em {date}."),
     # metric names (core.compare.results.METRIC_LABELS): the papers' spellings stay, words are translated

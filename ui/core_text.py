@@ -82,6 +82,8 @@ def _coded_note(coded: dict[str, Any]) -> str | None:
         return _tr("estimate.truncated", n=integer(coded["n"]), limit=integer(coded["limit"]))
     if code == "padding":
         return _tr("estimate.padding", tokens=integer(coded["tokens"]), pct=percent(coded["pct"]))
+    if code == "scaled":
+        return _tr("estimate.scaled", n=integer(coded["n"]), factor=num(coded["factor"], 2))
     return None
 
 

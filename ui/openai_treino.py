@@ -156,3 +156,19 @@ def openai_run_controls(run: dict[str, Any]) -> None:
         if st.button(tr(K + "resume"), key=f"{K}resume.{run_id}", icon=":material/play_arrow:"):
             request_resume(run_dir)
             st.toast(tr(K + "resume_requested"))
+
+
+def openai_panel(store: Any) -> tuple[Any, dict[str, str]]:
+    """Page 3's OpenAI panel: the data (an exported file), then the settings above; (the run's
+    TrainConfig or None while it cannot launch, the key for the subprocess's environment only)."""
+    from core.hosted.openai_finetune import launch_env
+    from core.training.config import TrainConfig
+    from ui.treino_data import data_section
+
+    data, fmt = data_section(store, hosted="openai")
+    form = openai_form(store, training_file=data or None, validation_file=None)
+    if form.config is None or not form.ready:
+        return None, {}
+    config = TrainConfig(backend="openai", base_model=form.config.model, data=data, format=fmt,
+                         openai=form.config.to_dict())
+    return config, launch_env(form.api_key)   # the key travels in the subprocess's environment only

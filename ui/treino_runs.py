@@ -36,8 +36,11 @@ def usd_text(value: float | None) -> str:
 
 def source_text(kind: str, source: str | None) -> str:
     """Where an estimate's speed came from: past runs, a calibration, the hardware table, ..."""
-    return tr("treino.est_source_kind", kind=tr(f"treino.source_kind_{kind or 'given'}"),
-              source=throughput_source(source))
+    text = throughput_source(source)
+    named = tr("source.hardware", name="")   # "hardware table: ", said once already by the kind
+    if kind == "table" and text.startswith(named):
+        text = text[len(named):]
+    return tr("treino.est_source_kind", kind=tr(f"treino.source_kind_{kind or 'given'}"), source=text)
 
 
 def estimate_check(store: Any, run: dict[str, Any]) -> None:
