@@ -197,8 +197,8 @@ def _scaled(estimate: Any, factor: float, config: TrainConfig) -> Any:
         if value is not None:
             setattr(estimate, name, value * factor)
     if abs(factor - 1) > 1e-9:
-        estimate.notes.append(f"Counted on {estimate.n_examples} examples and scaled by {factor:.2f} to the "
-                              "examples this run goes through.")
+        estimate.note("scaled", f"Counted on {estimate.n_examples} examples and scaled by {factor:.2f} to the "
+                      "examples this run goes through.", n=estimate.n_examples, factor=factor)
     return estimate
 
 
