@@ -64,12 +64,13 @@ def token_stats(rows: list[dict[str, str]], folder: Path, view: FormatView) -> d
     key = (str(folder), view.split, _mtime(folder, view.split), view.template.to_json(), view.local_model,
            view.openai_encoding)
     task = _start(rows, key, view.template, view.local_model, view.openai_encoding, lang())
+    # Both placeholders on every run, counting or not: were they drawn only while counting, every
+    # element below would move by two places on the next run, and the page's tabs, redrawn as new
+    # ones, would jump back to their first tab (the Export tab's click showed the Tokens tab).
+    note, bar = st.empty(), st.empty()
     if not task.done:
         if is_bundled(view.local_model) and not (bundled_model_dir(convert=False) / "model.safetensors").exists():
-            note = st.info(tr("formatos.first_tokenizer", model=view.local_model), icon=":material/hourglass_top:")
-        else:
-            note = st.empty()
-        bar = st.empty()
+            note.info(tr("formatos.first_tokenizer", model=view.local_model), icon=":material/hourglass_top:")
         while not task.wait(0.25):
             bar.progress(max(task.fraction, 0.02), text=tr("formatos.counting_elapsed", message=task.message or "…",
                                                            seconds=f"{time.time() - task.started_at:.0f}"))
