@@ -104,6 +104,17 @@ TEXT: dict[str, tuple[str, str]] = {
                                "{fmt}: {n} exemplos, nenhum erro ({warnings} avisos)."),
     "formatos.validation_failed": ("{fmt}: {errors} errors and {warnings} warnings in {n} examples.",
                                    "{fmt}: {errors} erros e {warnings} avisos em {n} exemplos."),
+    "formatos.provider": ("Validate for", "Validar para"),
+    "formatos.provider_help": (
+        "Whose rules the records are checked against: OpenAI's (the cookbook's checks and its per-example token "
+        "limit), or Together's or Fireworks', which take only some formats and do not apply OpenAI's own limits.",
+        "Contra as regras de quem os registros são verificados: as da OpenAI (as verificações do cookbook e o seu "
+        "limite de tokens por exemplo), ou as da Together ou da Fireworks, que aceitam só alguns formatos e não "
+        "aplicam os limites próprios da OpenAI."),
+    "formatos.provider_openai": ("OpenAI", "OpenAI"),
+    "formatos.provider_together": ("Together", "Together"),
+    "formatos.provider_fireworks": ("Fireworks", "Fireworks"),
+    "formatos.provider_formats": ("{provider} fine-tuning takes: {formats}.", "O fine-tuning da {provider} aceita: {formats}."),
     "formatos.col_line": ("line", "linha"),
     "formatos.col_severity": ("severity", "gravidade"),
     "formatos.col_code": ("code", "código"),
@@ -154,12 +165,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "formatos.save_estimate": ("Keep this estimate", "Guardar esta estimativa"),
     "formatos.estimate_saved": ("Kept as estimate #{id}; the training page shows it beside the run's actual figures.",
                                 "Guardada como estimativa nº {id}; a página de treino a mostra ao lado dos números reais."),
-    "formatos.prices_title": ("OpenAI prices (USD per 1M tokens)", "Preços OpenAI (USD por 1M de tokens)"),
+    "formatos.prices_title": ("Hosted fine-tuning prices (USD per 1M tokens)",
+                              "Preços de fine-tuning hospedado (USD por 1M de tokens)"),
     "formatos.prices_caption": (
         "Training is per trained token (epochs included); input/output are the fine-tuned model's inference prices. "
-        "Check the date: edit and save when OpenAI changes them.",
+        "Check the date: edit and save when a provider changes them.",
         "Treino é por token treinado (épocas incluídas); entrada/saída são os preços de inferência do modelo "
-        "ajustado. Confira a data: edite e salve quando a OpenAI mudar."),
+        "ajustado. Confira a data: edite e salve quando um provedor mudar."),
     # price, hardware and calibration tables: headers of the stored columns (core/store/formats.py)
     "formatos.col_provider": ("provider", "provedor"),
     "formatos.col_model": ("model", "modelo"),

@@ -63,6 +63,17 @@ def test_validate_reports_and_exit_codes(tmp_path, capsys) -> None:
     assert code == 1 and "error: line 5: [example_missing_assistant_message]" in text
 
 
+def test_validate_against_a_hosted_providers_rules(tmp_path, capsys) -> None:
+    few = tmp_path / "few.jsonl"
+    few.write_text("\n".join(SEED_FILE.read_text(encoding="utf-8").splitlines()[:3]) + "\n", encoding="utf-8")
+    code, text, _ = run(capsys, "validate", str(few), "--format", "openai-chat")
+    assert code == 1 and "[too_few_examples]" in text  # OpenAI wants 10
+    code, text, _ = run(capsys, "validate", str(few), "--format", "openai-chat", "--provider", "together")
+    assert code == 0 and "warning: file: [too_few_examples]" in text and "Together does not require it" in text
+    code, text, _ = run(capsys, "validate", str(few), "--format", "alpaca", "--provider", "fireworks")
+    assert code == 1 and "[format_not_accepted] Fireworks fine-tuning takes openai-chat files, not alpaca" in text
+
+
 def test_estimate_openai_with_the_test_split(capsys, store_path) -> None:
     code, text, _ = run(capsys, "estimate", "--data", str(SEED_FILE), "--format", "openai-chat",
                         "--model", "gpt-4o-mini-2024-07-18", "--test", "seed-study")

@@ -88,6 +88,20 @@ def test_presets_and_stepping_through_examples(app, seed_rows) -> None:
     assert app.number_input(key="formatos_example").value == 1
 
 
+def test_validation_against_the_chosen_provider(app) -> None:
+    app.radio(key="formatos_format").set_value("alpaca").run()
+    app.radio(key="formatos_provider").set_value("fireworks").run()
+    assert not app.exception
+    # Fireworks takes OpenAI chat files only: one error, said, with the CLI twin
+    assert any("Alpaca: 1 errors and 0 warnings in 1,500 examples" in e.value for e in app.error)
+    problems = next(d.value for d in app.dataframe if "code" in d.value.columns)
+    assert list(problems["code"]) == ["format_not_accepted"] and list(problems["severity"]) == ["error"]
+    assert any("Fireworks fine-tuning takes: OpenAI chat." in c.value for c in app.caption)
+    assert any(c.value.endswith("--format alpaca --provider fireworks") for c in app.code)
+    app.radio(key="formatos_format").set_value("openai-chat").run()
+    assert any("OpenAI chat: 1,500 examples, no errors" in s.value for s in app.success)
+
+
 def test_export_writes_under_dados_export(app, tmp_path) -> None:
     app.radio(key="formatos_format").set_value("sharegpt").run()
     app.button(key="formatos_export").click().run()

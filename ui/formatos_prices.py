@@ -36,8 +36,10 @@ def _columns(table: pd.DataFrame) -> dict[str, Any]:
 
 def _editor(rows: list[dict[str, Any]], key: str) -> pd.DataFrame:
     table = pd.DataFrame(rows)
+    first = [c for c in ("provider", "model") if c in table.columns]  # whose price it is, before the figures
     return st.data_editor(table, key=key, num_rows="dynamic", hide_index=True, width="stretch",
-                          column_config=_columns(table))
+                          column_config=_columns(table),
+                          column_order=first + [c for c in table.columns if c not in first])
 
 
 def _save(button: str, key: str, save: Any, store: Store, edited: pd.DataFrame, saved: str) -> None:
