@@ -1,16 +1,20 @@
-"""``python -m core models``: the model registry (list, add-endpoint, add-local, set-price, retire).
+"""``python -m core models``: the model registry (list, add-endpoint, add-local, set-price, retire,
+deploy).
 
     python -m core models list [--json] [--all]
     python -m core models add-endpoint --name ollama --base-url http://localhost:11434/v1 --model llama3
     python -m core models add-local /path/to/model-folder --price-per-hour 0.35
     python -m core models set-price local:smollm2 --per-hour 0.10
+    python -m core models deploy fireworks:accounts/me/models/ft-run --yes   # costs money: says how much first
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from core.commands import open_store
+from core.errors import UserFacingError
 from core.models.registry import (
     Prices,
     add_endpoint,
@@ -58,6 +62,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     retire.add_argument("model_id")
     retire.set_defaults(func=run_retire)
 
+    deploy = actions.add_parser("deploy", help="Deploy a Fireworks fine-tune so it can answer (costs money: the "
+                                "cost is stated first, and nothing happens without --yes or a typed yes).")
+    deploy.add_argument("model_id", help="The registry id (fireworks:accounts/<you>/models/<id>) or the Fireworks "
+                                         "model name.")
+    deploy.add_argument("--deployment", help="A dedicated deployment's resource name to load the LoRA onto "
+                                             "(default: where Fireworks puts it).")
+    deploy.add_argument("--per-hour", type=float, help="USD per GPU-hour of the dedicated deployment, to state "
+                                                       "in the cost sentence.")
+    deploy.add_argument("--yes", action="store_true", help="Deploy without asking (you accept the cost).")
+    deploy.set_defaults(func=run_deploy)
+
+
+class DeployNotConfirmedError(UserFacingError):
+    """Deploying costs money and was not confirmed."""
+
 
 def _price_text(row: dict) -> str:
     if row["kind"].startswith("local"):
@@ -75,10 +94,10 @@ def run_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, default=str, ensure_ascii=False, indent=1))
         return 0
     width = max([len(r["id"]) for r in rows] + [2])
-    print(f"{'id':<{width}}  {'kind':<15}  {'price':<26}  name")
+    print(f"{'id':<{width}}  {'kind':<18}  {'price':<26}  name")
     for row in rows:
         retired = " (retired)" if row["retired"] else ""
-        print(f"{row['id']:<{width}}  {row['kind']:<15}  {_price_text(row):<26}  {row['display_name']}{retired}")
+        print(f"{row['id']:<{width}}  {row['kind']:<18}  {_price_text(row):<26}  {row['display_name']}{retired}")
     return 0
 
 
@@ -112,3 +131,44 @@ def run_retire(args: argparse.Namespace) -> int:
         retire_model(store, args.model_id)
     print(f"retired {args.model_id}")
     return 0
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    """State the cost, ask (or take --yes), deploy through Fireworks' API with FIREWORKS_API_KEY."""
+    from core.hosted import fireworks
+
+    model_id = args.model_id if args.model_id.startswith("fireworks:") else f"fireworks:{args.model_id}"
+    with open_store() as store:
+        row = get_registered(store, model_id)
+        if row["kind"] != "fireworks-finetune":
+            raise UserFacingError(f"{model_id} is a {row['kind']} model: only Fireworks fine-tunes are deployed here.")
+        remote = str(row["remote_model"])
+        as_of = _fireworks_price_date(store, row.get("base_model"))
+    sentence = fireworks.deploy_cost_sentence(remote, per_hour=args.per_hour, input_per_m=row.get("price_input_per_m"),
+                                              output_per_m=row.get("price_output_per_m"), as_of=as_of)
+    print(sentence)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise DeployNotConfirmedError("Deploying costs money: nothing was deployed; run it again with --yes to "
+                                          "accept the cost.")
+        answer = input(f"Deploy {remote} now? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("not deployed")
+            return 1
+    account, _ = fireworks.split_model(remote)
+    fireworks.deploy(fireworks.make_client(None, account), remote, args.deployment)
+    print(f"deployed {remote}: {model_id} answers through Fireworks now (undeploy it on Fireworks' dashboard when "
+          "you are done)")
+    return 0
+
+
+def _fireworks_price_date(store: object, base_model: str | None) -> str | None:
+    from core.costs.prices import UnknownPriceError, get_price
+
+    if not base_model:
+        return None
+    try:
+        price = get_price(store, base_model, provider="fireworks")  # type: ignore[arg-type]
+    except UnknownPriceError:
+        return None
+    return str(price.as_of) if price.as_of else None

@@ -235,9 +235,20 @@ def summary(store: Any, run: dict[str, Any]) -> str:
         parts.append(f"{run['tokens_per_s']:.0f} tokens/s")
     if run.get("wall_s"):
         parts.append(f"{run['wall_s']:.0f} s")
+    costs = [(what, run.get(column)) for what, column in (("estimated", "estimated_cost_usd"),
+                                                            ("provider's quote", "provider_quote_usd"),
+                                                            ("cost", "actual_cost_usd"))]
+    if any(value is not None for _, value in costs) and run.get("backend") != "local":
+        parts.append(" / ".join(f"{what} {_usd(value)}" for what, value in costs))
     if run.get("output_model"):
         parts.append(f"model {run['output_model']}")
     return ", ".join(parts)
+
+
+def _usd(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
 
 
 def register(sub: argparse._SubParsersAction) -> None:

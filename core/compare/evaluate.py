@@ -142,10 +142,10 @@ def select_examples(rows: list[dict[str, str]], limit: int | None, seed: int) ->
 
 
 def _model_entry(store: Store, model_id: str) -> dict[str, Any]:
-    from core.models.registry import get_registered
+    from core.models.registry import FINETUNE_KINDS, get_registered
 
     model = get_registered(store, model_id)
-    finetuned = model["kind"] in ("local-finetune", "openai-finetune")
+    finetuned = model["kind"] in FINETUNE_KINDS
     return {"model_id": model_id, "display_name": model.get("display_name") or model_id, "kind": model["kind"],
             "finetuned": finetuned, "base_model": model.get("base_model"), "run_id": model.get("run_id")}
 

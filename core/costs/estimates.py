@@ -144,7 +144,7 @@ class Estimate:
     def summary(self) -> str:
         lines = [f"{self.kind} estimate for {self.model} ({self.format}, {self.n_examples} examples)",
                  f"epochs: {self.epochs}", f"tokens per epoch: {self.tokens_per_epoch:,}"]
-        if self.kind == "openai":
+        if self.kind in ("openai", "together", "fireworks"):  # hosted: billed per training token
             lines.append(f"billable training tokens: {self.billable_tokens:,}")
             if self.limit:
                 lines.append(f"examples over the {self.limit:,}-token limit (truncated): {self.n_over_limit}")

@@ -77,3 +77,16 @@ def cancel_job(provider: str, job_id: str, section: dict[str, Any] | None = None
         fireworks.cancel(fireworks.make_client(None, section.get("account_id"), section.get("base_url")), job_id)
     else:
         raise ValueError(f"{provider!r} is not a Together/Fireworks backend")
+
+
+def explain_chat(model: dict[str, Any], exc: BaseException) -> str:
+    """One sentence for a failed chat request to a Together / Fireworks fine-tune, naming its
+    provider; a Fireworks LoRA that is not deployed yet says how to deploy it (and that it costs)."""
+    from core.hosted.common import explain, status_of
+
+    provider = PROVIDERS[KINDS[model["kind"]]]
+    remote = str(model.get("remote_model") or model.get("id"))
+    if model["kind"] == "fireworks-finetune" and status_of(exc) == 404:
+        return (f"Fireworks does not serve {remote} yet: deploy it first (`python -m core models deploy "
+                f"{model['id']}`, or the Deploy button on page 3), which costs money while it is deployed.")
+    return str(explain(provider, exc, "chat", remote))

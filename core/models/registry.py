@@ -10,11 +10,15 @@ Rows live in the ``models`` table (core/store/compare.py). Ids and kinds:
 | ``openai:<model>``              | openai           | the OpenAI API                           |
 | ``openai:ft:...``               | openai-finetune  | the OpenAI API                           |
 | ``endpoint:<name>``             | endpoint         | any OpenAI-compatible server (base URL)  |
+| ``together:<output model>``     | together-finetune| Together's chat API (TOGETHER_API_KEY)   |
+| ``fireworks:accounts/<a>/models/<id>`` | fireworks-finetune | Fireworks' chat API, once deployed (FIREWORKS_API_KEY) |
 
 Every model knows its prices: per 1M input/output tokens (remote) or per hour of the hardware
 (local), so every answer gets a cost (``answer_cost``). Fine-tunes are registered by the teams
-that make them (core/training/jobs.py for local runs, the OpenAI backend for ``ft:`` models) with
-``add_local_finetune`` / ``add_openai_finetune`` or ``upsert_model`` directly.
+that make them (core/training/jobs.py for local runs, the OpenAI backend for ``ft:`` models,
+core/hosted/models.py for Together and Fireworks) with ``add_local_finetune`` /
+``add_openai_finetune`` / ``core.hosted.models.register_model_from_event`` or ``upsert_model``. A
+Together / Fireworks row keeps its provider's chat base URL in ``endpoint_url`` and never a key.
 
     ensure_default_models(store)
     add_endpoint(store, "ollama-llama3", "http://localhost:11434/v1", "llama3", Prices(0, 0))
@@ -37,7 +41,8 @@ if TYPE_CHECKING:
     from core.store import Store
 
 LOCAL_KINDS = ("local-base", "local-finetune")
-REMOTE_KINDS = ("openai", "openai-finetune", "endpoint")
+REMOTE_KINDS = ("openai", "openai-finetune", "endpoint", "together-finetune", "fireworks-finetune")
+FINETUNE_KINDS = ("local-finetune", "openai-finetune", "together-finetune", "fireworks-finetune")
 KINDS = LOCAL_KINDS + REMOTE_KINDS
 BUNDLED_ID = "local:smollm2"
 # What an hour of local hardware costs when nobody said otherwise: a small 2-4 vCPU cloud VM
@@ -94,8 +99,10 @@ def openai_price_table(store: Store) -> dict[str, dict[str, Any]]:
         from core.costs import prices as costs
     except ImportError:
         return {m: {"input": pin, "output": pout, "retired": False} for m, (pin, pout) in _FALLBACK_OPENAI_PRICES.items()}
+    # the table also prices Together's and Fireworks' base models: those are not OpenAI models
     return {str(row["model"]): {"input": row.get("input"), "output": row.get("output"),
-                                "retired": bool(row.get("retired"))} for row in costs.list_prices(store)}
+                                "retired": bool(row.get("retired"))} for row in costs.list_prices(store)
+            if (row.get("provider") or "openai") == "openai"}
 
 
 def openai_prices_for(store: Store, model: str) -> Prices:
@@ -108,7 +115,7 @@ def openai_prices_for(store: Store, model: str) -> Prices:
                          (None, None))
         return Prices(pin, pout)
     try:
-        price = costs.get_price(store, model)
+        price = costs.get_price(store, model, provider="openai")
     except UserFacingError:  # not in the table: no cost shown until someone adds a row on page 2
         return Prices()
     return Prices(price.input, price.output)

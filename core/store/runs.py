@@ -75,18 +75,29 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE runs ADD COLUMN last_checkpoint VARCHAR;   -- folder (local) or model id (openai)
         ALTER TABLE runs ADD COLUMN resumes INTEGER DEFAULT 0; -- how many times the run was resumed
     """),
+    # Together and Fireworks runs (issue 12): the provider's own price quote for the job (Together's
+    # estimate-price, Fireworks' estimatedCost), shown beside the estimate made at launch and the
+    # actual cost; Together's billed total exactly as its API reports it (its unit is not documented);
+    # and what ``step`` counts (Fireworks reports percent done, not optimizer steps).
+    ("0303_runs_hosted", """
+        ALTER TABLE runs ADD COLUMN provider_quote_usd DOUBLE;
+        ALTER TABLE runs ADD COLUMN billed_total_price DOUBLE;
+        ALTER TABLE runs ADD COLUMN step_unit VARCHAR;          -- NULL: steps; 'percent' (Fireworks)
+    """),
 ]
 
 TERMINAL = ("succeeded", "failed", "cancelled", "lost")
 # Run columns an event may set directly (status / progress / result events carry them).
 _PROGRESS_COLUMNS = {"step": "step", "total_steps": "total_steps", "epoch": "epoch", "tokens_seen": "trained_tokens",
-                     "tokens_per_s": "tokens_per_s", "elapsed_s": "elapsed_s", "eta_s": "eta_s"}
+                     "tokens_per_s": "tokens_per_s", "elapsed_s": "elapsed_s", "eta_s": "eta_s", "step_unit": "step_unit"}
 _STATUS_COLUMNS = ("device", "remote_job_id", "total_steps", "pid")
 _RESULT_COLUMNS = {"trained_tokens": "trained_tokens", "wall_s": "wall_s", "tokens_per_s": "tokens_per_s",
                    "peak_rss_mb": "peak_rss_mb", "peak_gpu_mb": "peak_gpu_mb", "final_loss": "final_loss",
                    "best_loss": "best_loss", "actual_cost_usd": "actual_cost_usd", "device": "device",
                    "remote_job_id": "remote_job_id", "adapter_path": "output_model",
-                   "fine_tuned_model": "output_model", "steps": "step"}
+                   "fine_tuned_model": "output_model", "steps": "step",
+                   # the provider's quote; the launch estimate (estimated_cost_usd) stays the run's own
+                   "estimated_cost_usd": "provider_quote_usd", "billed_total_price": "billed_total_price"}
 _METRIC_SKIP = {"type", "t", "step", "epoch", "tokens_seen", "openai_event_id", "metrics", "register_model"}
 
 

@@ -111,6 +111,10 @@ def estimate_run(store: Store, config: TrainConfig, data: DataChoice | None = No
         return None
     data = data or resolve_data(store, config)
     try:
+        if config.backend in ("together", "fireworks"):
+            from core.hosted.pricing import estimate_hosted
+
+            return estimate_hosted(store, config, data)
         if config.backend == "openai":
             openai = config.openai or {}
             epochs = openai.get("n_epochs")

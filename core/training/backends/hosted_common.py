@@ -141,7 +141,15 @@ class HostedState:
                 state.metrics.setdefault(int(event["step"]), {}).update(values)
             elif event.get("type") == "progress" and event.get("step") is not None:
                 state.last_step = max(state.last_step, int(event["step"]))
+            elif event.get("type") == "resumed" and event.get("from_step") is not None:
+                state.rewind(int(event["from_step"]))
         return state
+
+    def rewind(self, step: int) -> None:
+        """Forget what was emitted past ``step``: a continued job redoes those steps (the database
+        drops their metrics too, core/store/runs.py), and its new values must be emitted again."""
+        self.metrics = {s: values for s, values in self.metrics.items() if s <= step}
+        self.last_step = min(self.last_step, step)
 
     @classmethod
     def _saved(cls) -> list[str]:

@@ -133,6 +133,7 @@ class TogetherBackend(HostedBackend):
         from_step = self.state.step_offset + (saved[-1] if saved else 0)
         self.state.previous_jobs.append(old)
         self.state.step_offset, self.state.cancel_sent, self.state.status = from_step, False, None
+        self.state.rewind(from_step)
         self._emit("resumed", from_step=from_step, remote_job_id=old)
         self._log("info", f"Continuing Together job {old} from checkpoint {handle} as a new job.")
         self._create(self._settings(handle), api.model_limits(self.client, old))
