@@ -44,13 +44,43 @@ _STATUSES = {
 TEXT: dict[str, tuple[str, str]] = {
     "treino.title": ("Training", "Treino"),
     "treino.intro": (
-        "Fine-tune a base model on a curated dataset: LoRA on this machine, or a hosted OpenAI job. The run "
-        "trains in its own process: reload the page, open a second tab or restart the app, it keeps going.",
-        "Ajuste um modelo base a um conjunto curado: LoRA nesta máquina ou um job hospedado da OpenAI. O treino "
-        "roda em um processo próprio: recarregue a página, abra outra aba ou reinicie o app, ele continua."),
+        "Fine-tune a base model on a curated dataset: LoRA on this machine, or a hosted job at OpenAI, Together or "
+        "Fireworks. The run trains in its own process: reload the page, open a second tab or restart the app, it "
+        "keeps going.",
+        "Ajuste um modelo base a um conjunto curado: LoRA nesta máquina ou um job hospedado na OpenAI, na Together "
+        "ou na Fireworks. O treino roda em um processo próprio: recarregue a página, abra outra aba ou reinicie o "
+        "app, ele continua."),
     "treino.new_run": ("New run", "Novo treino"),
     "treino.backend_local": ("Local LoRA", "LoRA local"),
     "treino.backend_openai": ("OpenAI", "OpenAI"),
+    "treino.backend_together": ("Together", "Together"),
+    "treino.backend_fireworks": ("Fireworks", "Fireworks"),
+    "treino.backend_note_local": (
+        "LoRA on this machine with the bundled model or any open-weights model: no key, nothing leaves the machine.",
+        "LoRA nesta máquina com o modelo embutido ou qualquer modelo de pesos abertos: sem chave, nada sai da "
+        "máquina."),
+    "treino.backend_note_together": (
+        "A LoRA fine-tune of an open model (Llama, Qwen, ...) on Together's servers: needs a Together API key; new "
+        "jobs are open to every account. The result answers through Together's chat API on pages 4 and 5.",
+        "Um fine-tune LoRA de um modelo aberto (Llama, Qwen, ...) nos servidores da Together: precisa de uma chave "
+        "da API da Together; jobs novos estão abertos a qualquer conta. O resultado responde pela API de chat da "
+        "Together nas páginas 4 e 5."),
+    "treino.backend_note_fireworks": (
+        "A LoRA fine-tune of an open model (Llama, Qwen, ...) on Fireworks: needs a Fireworks API key and account "
+        "id; new jobs are open to every account. The result must be deployed before it answers (asked here, with "
+        "its cost, once the job is done).",
+        "Um fine-tune LoRA de um modelo aberto (Llama, Qwen, ...) na Fireworks: precisa de uma chave da API e do id "
+        "da conta na Fireworks; jobs novos estão abertos a qualquer conta. O resultado precisa ser implantado antes "
+        "de responder (perguntado aqui, com o custo, quando o job termina)."),
+    "treino.wind_down_403": (
+        "OpenAI refused to start the fine-tuning job (403 training_not_available): creating fine-tuning jobs is "
+        "unavailable since {never} to organisations that never fine-tuned, since {inactive} to those without "
+        "fine-tuned-model inference in the last 60 days, and to everyone from {last}. Fine-tuned models you already "
+        "have keep answering; the Together and Fireworks backends (and the local one) still take new jobs.",
+        "A OpenAI recusou iniciar o job de fine-tuning (403 training_not_available): criar jobs de fine-tuning não é "
+        "possível desde {never} para organizações que nunca fizeram fine-tuning, desde {inactive} para as que não "
+        "usaram inferência de modelos ajustados nos últimos 60 dias, e para todas a partir de {last}. Os modelos já "
+        "ajustados continuam respondendo; os backends Together e Fireworks (e o local) ainda aceitam jobs novos."),
     "treino.model": ("Base model", "Modelo base"),
     "treino.model_smollm2": ("SmolLM2-135M-Instruct (bundled)", "SmolLM2-135M-Instruct (embutido)"),
     "treino.model_other": ("Another model (folder or Hugging Face id)", "Outro modelo (pasta ou id do Hugging Face)"),
@@ -157,12 +187,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "treino.x_tokens_seen": ("tokens seen", "tokens vistos"),
     # -- the OpenAI widgets (ui/openai_treino.py) ----------------------------------------------------
     "treino.openai.wind_down": (
-        "OpenAI is winding down self-serve fine-tuning: organisations that never fine-tuned are blocked from "
-        "{never}, inactive ones from {inactive}, and no new jobs are accepted after {last}. Fine-tuned models keep "
-        "answering.",
-        "A OpenAI está encerrando o fine-tuning self-service: organizações que nunca fizeram fine-tuning estão "
-        "bloqueadas desde {never}, as inativas desde {inactive}, e nenhum job novo é aceito após {last}. Os modelos "
-        "já ajustados continuam respondendo."),
+        "OpenAI is winding down fine-tuning: creating fine-tuning jobs is unavailable since {never} to organisations "
+        "that never fine-tuned, since {inactive} to those without fine-tuned-model inference in the last 60 days, "
+        "and to everyone from {last}. Inference on existing fine-tunes goes on. The Together and Fireworks backends "
+        "still take new jobs.",
+        "A OpenAI está encerrando o fine-tuning: criar jobs de fine-tuning não é possível desde {never} para "
+        "organizações que nunca fizeram fine-tuning, desde {inactive} para as que não usaram inferência de modelos "
+        "ajustados nos últimos 60 dias, e para todas a partir de {last}. A inferência em fine-tunes existentes "
+        "continua. Os backends Together e Fireworks ainda aceitam jobs novos."),
     "treino.openai.no_prices": ("The price table is empty (page 2): type the model name.",
                                 "A tabela de preços está vazia (página 2): digite o nome do modelo."),
     "treino.openai.model": ("OpenAI base model", "Modelo base da OpenAI"),
@@ -206,6 +238,71 @@ TEXT: dict[str, tuple[str, str]] = {
     "treino.openai.resume": ("Resume the job", "Retomar o job"),
     "treino.openai.pause_requested": ("Pause requested.", "Pausa pedida."),
     "treino.openai.resume_requested": ("Resume requested.", "Retomada pedida."),
+    # -- the Together and Fireworks widgets (ui/treino_hosted.py) ---------------------------------------
+    "treino.hosted.model": ("{provider} base model", "Modelo base na {provider}"),
+    "treino.hosted.model_label": ("{model} · training {price} per 1M tokens", "{model} · treino {price} por 1M de tokens"),
+    "treino.hosted.model_unpriced": ("{model} · training price not in the table",
+                                     "{model} · preço de treino fora da tabela"),
+    "treino.hosted.model_other": ("Another model (type its id)", "Outro modelo (digite o id)"),
+    "treino.hosted.model_text": ("Model id", "Id do modelo"),
+    "treino.hosted.n_epochs": ("Epochs", "Épocas"),
+    "treino.hosted.learning_rate": ("Learning rate", "Taxa de aprendizado"),
+    "treino.hosted.lora_rank": ("LoRA rank (empty: the provider's)", "Rank do LoRA (vazio: o do provedor)"),
+    "treino.hosted.suffix": ("Model name suffix", "Sufixo do nome do modelo"),
+    "treino.hosted.batch_size": ("Batch size ('max' or a number)", "Tamanho do lote ('max' ou um número)"),
+    "treino.hosted.from_checkpoint": ("Continue from (JOB or JOB:STEP, optional)",
+                                      "Continuar de (JOB ou JOB:PASSO, opcional)"),
+    "treino.hosted.account_id": ("Fireworks account id", "Id da conta na Fireworks"),
+    "treino.hosted.account_env": ("Using the account from FIREWORKS_ACCOUNT_ID: {account}.",
+                                  "Usando a conta de FIREWORKS_ACCOUNT_ID: {account}."),
+    "treino.hosted.account_missing": ("Type the Fireworks account id (or set FIREWORKS_ACCOUNT_ID) to launch a job.",
+                                      "Digite o id da conta na Fireworks (ou defina FIREWORKS_ACCOUNT_ID) para iniciar "
+                                      "um job."),
+    "treino.hosted.warm_start_from": ("Keep training an earlier fine-tune (optional)",
+                                      "Continuar treinando um fine-tune anterior (opcional)"),
+    "treino.hosted.advanced": ("Advanced: polling", "Avançado: consultas"),
+    "treino.hosted.poll_interval_s": ("Seconds between looks at the job", "Segundos entre consultas ao job"),
+    "treino.hosted.batch_invalid": ("The batch size must be 'max' or a whole number, not {value!r}.",
+                                    "O tamanho do lote deve ser 'max' ou um número inteiro, não {value!r}."),
+    "treino.hosted.base_url": ("Requests go to {url} ({variable}).", "As requisições vão para {url} ({variable})."),
+    "treino.hosted.api_key": ("{provider} API key", "Chave da API da {provider}"),
+    "treino.hosted.api_key_help": (
+        "Kept only in this browser session and handed to the training process through its environment; never "
+        "saved, logged or written to the run folder.",
+        "Guardada só nesta sessão do navegador e passada ao processo de treino pelo ambiente; nunca é salva, "
+        "registrada em log nem escrita na pasta do treino."),
+    "treino.hosted.api_key_env": ("Using the key from the {variable} environment variable.",
+                                  "Usando a chave da variável de ambiente {variable}."),
+    "treino.hosted.api_key_secret": ("Using the key {variable} from the app's secrets.",
+                                     "Usando a chave {variable} dos segredos do app."),
+    "treino.hosted.api_key_missing": ("Type a {provider} API key (or set {variable}) to launch a job.",
+                                      "Digite uma chave da API da {provider} (ou defina {variable}) para iniciar um job."),
+    "treino.hosted.job": ("{provider} job: {job_id}", "Job na {provider}: {job_id}"),
+    "treino.hosted.ft_model": ("Fine-tuned model: {model}", "Modelo ajustado: {model}"),
+    "treino.hosted.deploy_needed": (
+        "This fine-tune answers only once it is deployed on Fireworks.",
+        "Este fine-tune só responde depois de implantado na Fireworks."),
+    "treino.hosted.deploy": ("Deploy on Fireworks…", "Implantar na Fireworks…"),
+    "treino.hosted.deploy_cost": (
+        "Deploying {model} costs money: served per token at its base model's serverless price ({input} in / "
+        "{output} out per 1M tokens, prices as of {as_of}), or by the GPU-hour on a dedicated deployment, billed "
+        "while it is up even when nobody asks it anything. Undeploy it on Fireworks' dashboard when you are done. "
+        "Deploy it now?",
+        "Implantar {model} custa dinheiro: servido por token ao preço serverless do modelo base ({input} de entrada / "
+        "{output} de saída por 1M de tokens, preços de {as_of}), ou por hora de GPU em uma implantação dedicada, "
+        "cobrada enquanto estiver no ar, mesmo sem nenhuma pergunta. Desfaça a implantação no painel da Fireworks "
+        "quando terminar. Implantar agora?"),
+    "treino.hosted.deploy_cost_unpriced": (
+        "Deploying {model} costs money: per token at its base model's serverless price, or by the GPU-hour on a "
+        "dedicated deployment, billed while it is up even when nobody asks it anything (see Fireworks' pricing "
+        "page). Undeploy it on Fireworks' dashboard when you are done. Deploy it now?",
+        "Implantar {model} custa dinheiro: por token ao preço serverless do modelo base, ou por hora de GPU em uma "
+        "implantação dedicada, cobrada enquanto estiver no ar, mesmo sem nenhuma pergunta (veja a página de preços "
+        "da Fireworks). Desfaça a implantação no painel da Fireworks quando terminar. Implantar agora?"),
+    "treino.hosted.deploy_yes": ("Yes, deploy it", "Sim, implantar"),
+    "treino.hosted.deploy_no": ("Not now", "Agora não"),
+    "treino.hosted.deployed": ("{model} is deployed: it answers on pages 4 and 5.",
+                               "{model} está implantado: ele responde nas páginas 4 e 5."),
 }
 TEXT.update({f"treino.field.{name}": text for name, text in _FIELDS.items()})
 TEXT.update({f"treino.status_{name}": text for name, text in _STATUSES.items()})

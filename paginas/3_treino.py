@@ -4,9 +4,10 @@ it, see its estimate beside what happened, and overlay the loss curves of severa
     streamlit run app.py        # then open /treino
 
 Read top-down as the user sees it: the backend, then its panel (model, data, preset and
-hyperparameters: ui/treino_local.py, ui/openai_treino.py), the estimate (ui/treino_estimate.py),
-Launch, then the runs (live progress, curves, estimated vs actual, Cancel / Resume:
-ui/treino_live.py, ui/treino_curves.py, ui/treino_runs.py).
+hyperparameters: ui/treino_local.py, ui/openai_treino.py, ui/treino_hosted.py for Together and
+Fireworks), the estimate (ui/treino_estimate.py), Launch, then the runs (live progress, curves,
+estimated vs actual, Cancel / Resume, Fireworks' Deploy: ui/treino_live.py, ui/treino_curves.py,
+ui/treino_runs.py).
 
 Thin page: widgets -> one TrainConfig (core/training/config.py; its field help is the widget help)
 -> core.training.jobs.launch, which starts ``python -m core.training.trainer RUN_DIR`` in its own
@@ -32,6 +33,7 @@ from ui.common import get_store, help_for, lang, show_error, tr
 from ui.openai_treino import openai_panel
 from ui.treino_curves import compare_section
 from ui.treino_estimate import estimate_box
+from ui.treino_hosted import hosted_panel
 from ui.treino_live import live_runs, run_labeller
 from ui.treino_local import local_panel
 
@@ -47,7 +49,8 @@ ACTIVE = any(r["status"] not in db.TERMINAL for r in RUNS.values())
 
 # Each backend draws its panel and builds its part of the config: (the run's config or None while it
 # is invalid, extra environment for the training subprocess, e.g. a key typed in this session).
-PANELS = {"local": local_panel, "openai": openai_panel}
+PANELS = {"local": local_panel, "openai": openai_panel, "together": lambda store: hosted_panel(store, "together"),
+          "fireworks": lambda store: hosted_panel(store, "fireworks")}
 
 # -- a new run: backend, model and data, preset and hyperparameters, estimate, launch -----------------
 # While a run trains the form folds away, so its progress is the first thing on the page.
@@ -55,6 +58,8 @@ with st.expander(tr("treino.new_run"), expanded=not ACTIVE, icon=":material/add_
     backend = st.radio(tr("treino.field.backend"), list(PANELS), key=K + "backend", horizontal=True,
                        format_func=lambda value: t(f"treino.backend_{value}", LANG),
                        help=help_for(TrainConfig, "backend"))
+    if backend != "openai":   # OpenAI's panel opens with its wind-down dates instead
+        st.caption(tr(f"treino.backend_note_{backend}"))
     config, env = PANELS[backend](store)
     if config is not None:
         estimate = estimate_box(store, config, RUNS)

@@ -173,3 +173,36 @@ def test_an_openai_run_that_failed_at_start_is_said_failed_and_offers_no_resume(
     assert not [b for b in at.button if (b.key or "").startswith("treino.resume.")]
     table = "\n".join(d.value.astype(str).to_string() for d in at.dataframe)
     assert "None" not in table and "n/a" in table
+
+
+def test_the_backend_choice_says_who_can_still_use_which(isolated_results, monkeypatch) -> None:
+    """Four backends; OpenAI's panel opens with the dates of its wind-down and what still works, the
+    others with what they need; a 403 training_not_available names the backends that still take jobs."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    at = _app()
+    radio = at.radio(key="treino.backend")
+    assert radio.options == ["Local LoRA", "OpenAI", "Together", "Fireworks"]
+    assert any("no key, nothing leaves the machine" in c.value for c in at.caption)
+    radio.set_value("openai").run()
+    notice = next(i.value for i in at.info if "2027-01-06" in i.value)
+    assert "since 2026-05-07 to organisations that never fine-tuned" in notice
+    assert "since 2026-07-02 to those without fine-tuned-model inference in the last 60 days" in notice
+    assert "Inference on existing fine-tunes goes on" in notice and "Together and Fireworks" in notice
+    at.radio(key="treino.backend").set_value("fireworks").run()
+    assert not at.exception and any("deployed before it answers" in c.value for c in at.caption)
+
+    from core.store import Store
+    from core.store import runs as db
+
+    with Store() as store:
+        db.insert_run(store, {"id": "20260601-000000-gpt-4o-mini-cccc", "backend": "openai",
+                              "base_model": "gpt-4o-mini-2024-07-18", "config_json": "{}", "status": "failed",
+                              "status_message": "OpenAI refused to start the fine-tuning job (403 "
+                                                "training_not_available). OpenAI is winding down ...",
+                              "run_dir": str(isolated_results / "r")})
+    for lang, words in (("en", "the Together and Fireworks backends (and the local one) still take new jobs"),
+                        ("pt", "os backends Together e Fireworks (e o local) ainda aceitam jobs novos")):
+        again = _app()
+        again.session_state["lang"] = lang
+        again.run()
+        assert any(words in e.value and "2026-07-02" in e.value for e in again.error), [e.value for e in again.error]

@@ -22,7 +22,8 @@ from ui.numbers import integer
 from ui.treino_runs import duration_text, source_text, usd_text
 
 ESTIMATE_FIELDS = ("backend", "base_model", "data", "format", "template", "max_steps", "epochs", "batch_size",
-                   "grad_accum", "max_seq_len", "max_train_examples", "hardware", "price_per_hour", "openai")
+                   "grad_accum", "max_seq_len", "max_train_examples", "hardware", "price_per_hour", "openai", "together",
+                   "fireworks")
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=600)
@@ -35,10 +36,7 @@ def _estimate(_store: Any, key: str) -> Any:
 
 def estimate_box(store: Any, config: TrainConfig, runs: dict[str, dict[str, Any]]) -> Any:
     """Four figures and a caption; None (said) when no speed is known for this model here."""
-    fields = {name: getattr(config, name) for name in ESTIMATE_FIELDS if hasattr(config, name)}
-    for section in ("together", "fireworks"):   # the hosted backends' settings, where TrainConfig has them
-        if getattr(config, "backend", None) == section:
-            fields[section] = getattr(config, section, None)
+    fields = {name: getattr(config, name) for name in ESTIMATE_FIELDS}
     # a run that succeeded since changes the estimate (its measured speed is used): not a cached one
     fields["_finished_runs"] = sum(1 for r in runs.values() if r["status"] == "succeeded")
     key = json.dumps(fields, sort_keys=True, default=str)

@@ -94,7 +94,7 @@ def run_controls(store: Any, run: dict[str, Any]) -> None:
 
         openai_run_controls(run)
     elif run["backend"] in HOSTED:
-        from ui.hosted_treino import hosted_run_controls
+        from ui.treino_hosted import hosted_run_controls
 
         hosted_run_controls(store, run)
 
@@ -148,7 +148,12 @@ def run_view(store: Any, run: dict[str, Any]) -> None:
             "cancelled": ":material/cancel:"}.get(status, ":material/progress_activity:")
     st.markdown(f"{icon} **{tr('treino.status_' + status)}** · {run['backend']} · `{run['base_model']}` · "
                 f"{run.get('curated_name') or Path(run.get('data_path') or '').name} · {run.get('format') or ''}")
-    if message and status in ("failed", "lost"):
+    if message and "403 training_not_available" in message:   # OpenAI's wind-down, with who still takes jobs
+        from core.hosted.openai_client import WIND_DOWN
+
+        st.error(tr("treino.wind_down_403", never=WIND_DOWN["never_fine_tuned_blocked_from"],
+                    inactive=WIND_DOWN["inactive_blocked_from"], last=WIND_DOWN["no_new_jobs_after"]))
+    elif message and status in ("failed", "lost"):
         st.error(message)
     elif message:
         st.caption(message)
