@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from core.formats import render as formats
+from core.formats.export import export_training_file, read_export_manifest
 from core.training.backends.local_data import build_data
 from core.training.config import TrainConfig
 
@@ -52,7 +53,7 @@ def _ours(model_dir: Path, path: Path, fmt: str, loss_on: str = "answer"):
 
 def _export(rows: list[dict], fmt: str, tmp_path: Path, model_dir: Path, preset: str = "seed-openai") -> Path:
     out = tmp_path / f"seed_{fmt}_train.jsonl"
-    formats.export_training_file(rows, fmt, formats.get_preset(preset), out, tokenizer_spec=str(model_dir))
+    export_training_file(rows, fmt, formats.get_preset(preset), out, tokenizer_spec=str(model_dir))
     return out
 
 
@@ -92,7 +93,7 @@ def test_the_old_chat_template_layout_is_what_trl_misread(seed_rows, tiny_model_
     new_path = _export(rows, "chat-template", tmp_path, tiny_model_dir)
     new = [json.loads(line) for line in new_path.read_text(encoding="utf-8").splitlines()]
     assert all(list(record) == ["text"] for record in new)
-    manifest = formats.read_export_manifest(new_path)
+    manifest = read_export_manifest(new_path)
     assert manifest["columns"] == ["text"] and manifest["response_template"] == "<|im_start|>assistant\n"
     old = [{"text": r["text"], "prompt": formats.split_chat_text(r["text"], manifest["response_template"])[0]}
            for r in new]

@@ -66,6 +66,7 @@ def load_records(config: TrainConfig, data_path: Path, split: str) -> tuple[list
     """Records of one split in their format, and that format. A curated folder is formatted with
     the config's template; an exported file is read as it is (its manifest says its format)."""
     from core.formats import render as formats
+    from core.formats.export import read_export_manifest
     if data_path.is_dir():
         from core.data.curated import read_split
 
@@ -84,12 +85,12 @@ def load_records(config: TrainConfig, data_path: Path, split: str) -> tuple[list
         if sibling == data_path or not sibling.is_file():
             return [], config.format
         data_path = sibling
-    fmt = str(formats.read_export_manifest(data_path).get("format") or config.format)
+    fmt = str(read_export_manifest(data_path).get("format") or config.format)
     formats.check_format(fmt)
     records = _read_jsonl(data_path)
     if config.max_train_examples and split == "train":
         records = records[: config.max_train_examples]
-    marker = formats.read_export_manifest(data_path).get("response_template")
+    marker = read_export_manifest(data_path).get("response_template")
     if fmt == "chat-template" and isinstance(marker, str) and marker:
         # the marker of the tokenizer that wrote the file (the trainer's may differ); exports
         # written before the text-only layout carry their own "prompt" and keep it
