@@ -168,6 +168,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "treino.peak_gpu": ("peak GPU memory {gpu} MB", "pico de memória da GPU {gpu} MB"),
     "treino.smoothed": ("(mean of 5 steps)", "(média de 5 passos)"),
     "treino.output": ("model: {path}", "modelo: {path}"),
+    "treino.provider_quote": ("the provider quoted {cost}", "o provedor cotou {cost}"),
     "treino.cancel": ("Cancel", "Cancelar"),
     "treino.cancel_requested": (
         "Cancel requested: the run saves a checkpoint and stops (or is stopped after its grace period).",

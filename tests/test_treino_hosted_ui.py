@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fake_fireworks import FakeFireworks, fake_fireworks_fixture  # noqa: F401 - the fixture
 from fake_together import FAKE_KEY as TOGETHER_KEY
-from fake_together import FakeTogether, fake_together_fixture  # noqa: F401 - the fixture
+from fake_together import FakeTogether, JobPlan, fake_together_fixture  # noqa: F401 - the fixture
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +88,7 @@ def test_a_together_job_launched_from_the_page_with_a_typed_key(isolated_results
     assert created["training_type"]["lora_r"] == 16
     captions = "\n".join(c.value for c in at.caption)
     assert "Together job: ft-" in captions and "Fine-tuned model: fakeuser/" in captions
+    assert "the provider quoted $" in captions   # Together's quote beside the estimate made at launch
     assert len(at.get("plotly_chart")) >= 1   # Together's per-step loss
     from core.store.compare import get_model
     from ui.common import get_store
@@ -97,6 +98,32 @@ def test_a_together_job_launched_from_the_page_with_a_typed_key(isolated_results
     model = get_model(get_store(), f"together:{output}")
     assert model and model["kind"] == "together-finetune"
     assert _on_disk(isolated_results, TOGETHER_KEY) == []   # not in the database, the run folder, the log
+
+
+def test_cancel_a_together_job_from_the_page_then_continue_it(isolated_results: Path,
+                                                               fake_together: FakeTogether) -> None:
+    """Cancel asks the run's process to cancel the remote job; Resume continues it as a new job from
+    the last checkpoint (Together's from_checkpoint), and the run ends succeeded."""
+    fake_together.plan = JobPlan(steps=150)
+    _export(isolated_results)
+    at = _app()
+    at.radio(key="treino.backend").set_value("together").run()
+    run_id = _launch(at)
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(c.get("step", 0) >= 4 for j in fake_together.jobs.values()
+                                             for c in j.checkpoints):
+        time.sleep(0.2)
+    at.run()
+    at.button(key=f"treino.cancel.{run_id}").click().run()
+    assert "cancelled" in _until_ended(at)
+    assert len(fake_together.calls("POST", r"/cancel$")) == 1
+    fake_together.plan = JobPlan(steps=4)
+    at.button(key=f"treino.resume.{run_id}").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.run()
+    assert "succeeded" in _until_ended(at)
+    sent = fake_together.calls("POST", r"^/v1/fine-tunes$")[-1].json()
+    assert sent["from_checkpoint"].startswith(next(iter(fake_together.jobs)) + ":")
 
 
 def test_a_fireworks_job_then_deploy_only_after_its_cost_was_confirmed(isolated_results: Path,
@@ -113,6 +140,7 @@ def test_a_fireworks_job_then_deploy_only_after_its_cost_was_confirmed(isolated_
     assert "succeeded" in status and "fireworks" in status, status + "\n".join(e.value for e in at.error)
     assert fake_fireworks.calls("POST", r"/supervisedFineTuningJobs")
     output = next(c.value.split(": ", 1)[1] for c in at.caption if c.value.startswith("Fine-tuned model: "))
+    assert [p.proto.text.split(" · ")[0] for p in at.get("progress")] == ["100% done"]   # percent, not steps
     assert output.startswith("accounts/fake-acct/models/")
     # asked first, with its cost; "Not now" deploys nothing
     deploy = f"treino.fireworks.deploy.{run_id}"

@@ -205,19 +205,13 @@ def _deploy(store: Any, run: dict[str, Any]) -> None:
     elif cols[0].button(tr("treino.hosted.deploy_yes"), key=f"{K}fireworks.deploy_yes.{run_id}", type="primary"):
         from core.hosted import fireworks
 
-        section = (_run_config(run).get("fireworks") or {})
         typed = st.session_state.get(f"{K}fireworks.api_key") or _secret(PROVIDERS["fireworks"].key_env)
         try:
-            client = fireworks.make_client(typed or None, section.get("account_id"), section.get("base_url"))
+            account, _ = fireworks.split_model(model)   # the fine-tune's own account
+            client = fireworks.make_client(typed or None, account)
             fireworks.deploy(client, model)
         except UserFacingError as exc:
             show_error(exc)
         else:
             st.session_state[asking], st.session_state[done] = False, True
             st.success(tr("treino.hosted.deployed", model=model), icon=":material/cloud_done:")
-
-
-def _run_config(run: dict[str, Any]) -> dict[str, Any]:
-    from core.store import runs as db
-
-    return db.config_of(run)

@@ -102,7 +102,7 @@ def run_controls(store: Any, run: dict[str, Any]) -> None:
 def _progress(run: dict[str, Any]) -> None:
     step, total = run.get("step") or 0, run.get("total_steps")
     epoch = run.get("epoch") or 0.0
-    if total and run.get("backend") == "fireworks":   # Fireworks reports percent and epoch, not steps
+    if total and (run.get("step_unit") == "percent" or run.get("backend") == "fireworks"):   # Fireworks: % and epoch
         st.progress(min(1.0, step / total), text=tr("treino.progress_percent", percent=integer(step),
                                                       epoch=num(epoch, 2 if epoch >= 1 else 3)))
     elif total:
@@ -135,6 +135,8 @@ def _figures(store: Any, run: dict[str, Any]) -> None:
         details.append(tr("treino.peak_rss", rss=integer(run["peak_rss_mb"])))
     if run.get("peak_gpu_mb"):
         details.append(tr("treino.peak_gpu", gpu=integer(run["peak_gpu_mb"])))
+    if run.get("provider_quote_usd") is not None:   # Together's quote / Fireworks' estimate, beside ours
+        details.append(tr("treino.provider_quote", cost=usd_text(run["provider_quote_usd"])))
     if run.get("output_model"):
         details.append(tr("treino.output", path=run["output_model"]))
     st.caption(" · ".join(details))
