@@ -253,8 +253,8 @@ def test_runs_command_shows_estimate_and_error_and_no_none(isolated_results: Pat
     assert main(["runs"]) == 0
     out = capsys.readouterr().out
     header, line = out.splitlines()[:2]
-    assert header.split()[-6:] == ["est_s", "wall_s", "time_err", "est_usd", "usd", "cost_err"]
-    assert line.split()[-6:] == ["25", "63", "-60%", "$0.0020", "$0.0010", "+100%"]
+    assert header.split()[-8:] == ["est_s", "wall_s", "time_err", "est_usd", "quote_usd", "usd", "cost_err", "model"]
+    assert line.split()[-8:-1] == ["25", "63", "-60%", "$0.0020", "—", "$0.0010", "+100%"]  # no provider quote
     assert "None" not in out and "—" in line  # step, losses, ... unknown: a dash
 
 
