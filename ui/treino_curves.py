@@ -46,7 +46,9 @@ def loss_figure(store: Any, run_ids: list[str], x: str) -> go.Figure | None:
             figure.add_trace(go.Scatter(x=part[x], y=part["value"].rolling(5, min_periods=1).mean(),
                                         name=label + " " + tr("treino.smoothed"), mode="lines",
                                         line={"color": colour, "width": 2.5}))
-    figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"},
+    # the legend above the plot: below it, it ran into the x axis's title
+    figure.update_layout(height=340 if single else 380, margin={"l": 10, "r": 10, "t": 30 if single else 70, "b": 10},
+                         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
                          xaxis_title=tr("treino.x_" + x), yaxis_title=tr("treino.loss"))
     return figure
 

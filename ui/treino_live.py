@@ -137,7 +137,7 @@ def _figures(store: Any, run: dict[str, Any]) -> None:
         details.append(tr("treino.peak_gpu", gpu=integer(run["peak_gpu_mb"])))
     if run.get("provider_quote_usd") is not None:   # Together's quote / Fireworks' estimate, beside ours
         details.append(tr("treino.provider_quote", cost=usd_text(run["provider_quote_usd"])))
-    if run.get("output_model"):
+    if run.get("output_model") and run["backend"] not in HOSTED:   # a hosted run's controls name its model
         details.append(tr("treino.output", path=run["output_model"]))
     st.caption(" · ".join(details))
 
