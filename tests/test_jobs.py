@@ -190,6 +190,22 @@ def test_a_run_whose_process_vanished_before_an_app_start_is_lost(db_store: Stor
     assert run["status"] == "lost" and "never sent a heartbeat" in run["status_message"]
 
 
+def test_a_run_seen_before_its_pid_is_stored_is_starting_not_lost(db_store: Store, tmp_path: Path) -> None:
+    """The supervisor may read a new run's row before the launcher has spawned its process and stored
+    the pid (seconds under load): a run folder written moments ago is starting; an old one is lost."""
+    for name, age_s in (("new-run", 0), ("old-run", 600)):
+        run_dir = tmp_path / "runs" / name
+        run_dir.mkdir(parents=True)
+        (run_dir / "config.json").write_text("{}")
+        os.utime(run_dir / "config.json", (time.time() - age_s, time.time() - age_s))
+        db.insert_run(db_store, {"id": name, "backend": "local", "base_model": "smollm2", "config_json": "{}",
+                                 "status": "starting", "run_dir": str(run_dir)})
+    jobs.poll(db_store)
+    assert db.get_run(db_store, "new-run")["status"] == "starting"
+    old = db.get_run(db_store, "old-run")
+    assert old["status"] == "lost" and "never sent a heartbeat" in old["status_message"]
+
+
 def test_several_gpus_launch_the_same_run_under_accelerate(monkeypatch, tmp_path: Path) -> None:
     from accelerate.commands.launch import launch_command_parser
 

@@ -172,16 +172,27 @@ def launch(store: Store, config: TrainConfig, env: dict[str, str] | None = None,
 
 
 # -- supervising -----------------------------------------------------------------------------------
+STARTING_GRACE_S = 120.0  # a run with no pid and no heartbeat yet is starting, not lost, this long
+
+
 def process_alive(run: dict[str, Any]) -> bool:
     """Whether the run's process (the pid the launcher recorded) still runs this run."""
     pid = run.get("pid")
     with _CHILDREN_LOCK:
         child = _CHILDREN.get(run["id"])
-    if child is not None and child.pid == pid:
+    if child is not None and (child.pid == pid or not pid):
         return child.poll() is None
     if not pid:
-        # launched a moment ago by another process (its pid not stored yet): trust a fresh heartbeat
-        return heartbeat_age(run) is not None and (heartbeat_age(run) or 0) < 30
+        # launched a moment ago, here or by another process, its pid not stored yet: a fresh heartbeat,
+        # or a run folder written moments ago (the supervisor may read the new row before the launcher
+        # has spawned the process; under load that took seconds, and a newcomer's first run was lost)
+        age = heartbeat_age(run)
+        if age is not None:
+            return age < 30
+        try:
+            return time.time() - (Path(run["run_dir"]) / CONFIG_FILE).stat().st_mtime < STARTING_GRACE_S
+        except OSError:
+            return False
     try:
         import psutil
 
