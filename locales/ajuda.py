@@ -197,3 +197,41 @@ PT_HELP.update({
     "FireworksTrainConfig.max_context_length": "Exemplo mais longo em tokens; vazio usa o padrão do modelo.",
     "FireworksTrainConfig.dataset_wait_s": "Quanto tempo esperar a Fireworks ler o arquivo enviado.",
 })
+
+# -- page 3, OpenAI: core.hosted.openai_finetune.OpenAITrainConfig (ui/openai_treino.py) ------------------
+PT_HELP.update({
+    "OpenAITrainConfig.model": "O modelo base da OpenAI a ajustar (da tabela de preços).",
+    "OpenAITrainConfig.training_file": "O arquivo de treino em JSONL de chat da OpenAI (exportado na página 2) ou a "
+                                       "pasta de um dataset curado, cujo split de treino é escrito nesse formato com "
+                                       "o template do prompt.",
+    "OpenAITrainConfig.validation_file": "Um arquivo de validação opcional no mesmo formato: a OpenAI informa o "
+                                         "valid_loss nele durante o treino.",
+    "OpenAITrainConfig.suffix": "Até 64 caracteres acrescentados ao nome do modelo ajustado "
+                                "(ft:<model>:<org>:<suffix>:<id>).",
+    "OpenAITrainConfig.seed": "A semente do job; a mesma semente e os mesmos dados dão o mesmo resultado (quase "
+                              "sempre).",
+    "OpenAITrainConfig.n_epochs": "Épocas: 'auto' deixa a OpenAI escolher (3, ajustado para arquivos minúsculos ou "
+                                  "enormes), ou um número de 1 a 50.",
+    "OpenAITrainConfig.batch_size": "Exemplos por lote: 'auto' ou um número de 1 a 256.",
+    "OpenAITrainConfig.learning_rate_multiplier": "Escala da taxa de aprendizado: 'auto' ou um número acima de 0 (o "
+                                                  "estudo original usou 1,8).",
+    "OpenAITrainConfig.format": "Formato de treino dos arquivos: JSONL de chat da OpenAI (conferido antes do envio).",
+    "OpenAITrainConfig.base_url": "Outra URL base de API compatível com a OpenAI; vazio usa OPENAI_BASE_URL ou "
+                                  "api.openai.com.",
+    "OpenAITrainConfig.poll_interval_s": "Segundos entre duas consultas ao estado, aos eventos e aos checkpoints do "
+                                         "job.",
+    "OpenAITrainConfig.max_outage_s": "Quanto tempo a rede ou a OpenAI podem ficar inalcançáveis durante o "
+                                      "acompanhamento antes de o treino ser marcado como falho (o job continua na "
+                                      "OpenAI).",
+    "OpenAITrainConfig.request_timeout_s": "Segundos que uma requisição à API pode levar antes de ser repetida.",
+    "OpenAITrainConfig.max_retries": "Novas tentativas de uma requisição que recebeu 429, 5xx, estourou o tempo ou "
+                                     "perdeu a conexão.",
+    "OpenAITrainConfig.price_training_per_m": "USD por 1M de tokens de treino (preenchido da tabela de preços no "
+                                              "lançamento).",
+    "OpenAITrainConfig.price_input_per_m": "USD por 1M de tokens de entrada do modelo ajustado.",
+    "OpenAITrainConfig.price_output_per_m": "USD por 1M de tokens de saída do modelo ajustado.",
+    "OpenAITrainConfig.prompt_template": "O template system/user/assistant usado para montar o arquivo de treino (o "
+                                         "playground o reutiliza).",
+    "OpenAITrainConfig.max_train_examples": "Com um dataset curado: envia só os primeiros N exemplos de treino (vazio "
+                                            "ou 0 = todos).",
+})

@@ -33,7 +33,8 @@ def test_every_field_help_a_page_shows_has_its_portuguese_twin() -> None:
     homes = {"CurationConfig": "core.data.curation", "FormatView": "core.formats.stats", "TemplateConfig": "core.formats.render",
              "TrainConfig": "core.training.config", "GenerationSettings": "core.models.answers", "EvalConfig": "core.compare.evaluate",
              "TogetherTrainConfig": "core.training.backends.together_backend",
-             "FireworksTrainConfig": "core.training.backends.fireworks_backend"}
+             "FireworksTrainConfig": "core.training.backends.fireworks_backend",
+             "OpenAITrainConfig": "core.hosted.openai_finetune"}
     shown = set()
     for page in sorted((Path(__file__).resolve().parent.parent / "paginas").glob("*.py")):
         for node in ast.walk(ast.parse(page.read_text(encoding="utf-8"))):

@@ -19,13 +19,12 @@ from typing import Any
 
 import streamlit as st
 
-from core.config import field_help
 from core.errors import UserFacingError
 from core.hosted.openai_client import WIND_DOWN, resolve_base_url
 from core.hosted.openai_finetune import OpenAITrainConfig, request_pause, request_resume
 from locales import t
 from locales.numbers import usd
-from ui.common import lang, tr
+from ui.common import help_for, lang, tr
 
 K = "treino.openai."                       # widget keys and UI text keys share this prefix
 SEED_PRESET = {"n_epochs": 3, "batch_size": 3, "learning_rate_multiplier": 1.8}   # the seed study's job
@@ -40,7 +39,7 @@ class OpenAIForm:
 
 
 def _help(name: str) -> str:
-    return field_help(OpenAITrainConfig, name)
+    return help_for(OpenAITrainConfig, name)   # in the page's language (pt-BR twins in locales/ajuda.py)
 
 
 def wind_down_notice() -> None:
