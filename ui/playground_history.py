@@ -8,14 +8,17 @@ OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server) as a model.
 """
 from __future__ import annotations
 
+from functools import partial
+
+import pandas as pd
 import streamlit as st
 
 from core.errors import UserFacingError
 from core.models.registry import Prices, add_endpoint
 from core.store import Store
 from core.store.compare import list_generations
-from locales import text_table
-from ui.common import show_error, tr
+from locales import numbers, t, text_table
+from ui.common import lang, show_error, tr
 
 HISTORY_COLUMNS = {"created_at": "col_when", "source": "col_source", "model_id": "col_model", "prompt": "col_prompt",
                    "answer": "col_answer", "latency_first_token_s": "col_first", "total_s": "col_total",
@@ -33,9 +36,16 @@ def recent_generations(store: Store) -> None:
         if not rows:
             st.caption(tr("playground.history_empty"))
             return
-        table = [{tr(f"playground.{label}"): _where(r[c]) if c == "source" else r[c] for c, label in HISTORY_COLUMNS.items()}
-                 for r in rows]
-        st.dataframe(table, hide_index=True, width="stretch", key="pg_history_table")
+        table = pd.DataFrame([{c: _where(r[c]) if c == "source" else r[c] for c in HISTORY_COLUMNS} for r in rows])
+        language = lang()
+        shown = table.style.format({"latency_first_token_s": partial(numbers.number, lang=language, digits=2),
+                                    "total_s": partial(numbers.number, lang=language, digits=2),
+                                    "tokens_in": partial(numbers.integer, lang=language),
+                                    "tokens_out": partial(numbers.integer, lang=language),
+                                    "cost_usd": partial(numbers.usd, lang=language, digits=6)},
+                                   na_rep=t("common.na", language))
+        st.dataframe(shown, hide_index=True, width="stretch", key="pg_history_table",
+                     column_config={c: tr(f"playground.{label}") for c, label in HISTORY_COLUMNS.items()})
 
 
 def endpoint_form(store: Store) -> None:

@@ -15,9 +15,10 @@ import streamlit as st
 from core.compare import results
 from core.store import Store
 from core.store.compare import eval_models
-from ui.common import tr
+from ui.common import lang, tr
 from ui.core_text import metric_label
 from ui.numbers import integer, model_name, num
+from ui.resultados_tables import styled
 
 TEXT_COLUMNS = ("idx", "title", "reference")
 
@@ -75,11 +76,13 @@ def best_and_worst(store: Store, eval_id: str, variant: str, models: dict[str, s
     st.markdown(f"**{tr('resultados.extremes')}**")
     model = st.selectbox(tr("resultados.extremes_model"), list(models), key="rs_extreme_model", format_func=models.get)
     best, worst = results.extremes(store, eval_id, model, k=3, variant=variant)
-    shown_columns = {"score": st.column_config.NumberColumn(tr("resultados.col.main"), format="%.3f", width="small"),
+    shown_columns = {"score": st.column_config.NumberColumn(tr("resultados.col.main"), width="small"),
                      "title": st.column_config.TextColumn(tr("resultados.col.title"), width="medium"),
                      "answer": st.column_config.TextColumn(tr("resultados.col.answer"), width="large")}
     left, right = st.columns(2)
     left.markdown(f"*{tr('resultados.best')}*")
-    left.dataframe(best[["score", "title", "answer"]], hide_index=True, key="rs_best", column_config=shown_columns)
+    left.dataframe(styled(best[["score", "title", "answer"]], lang()), hide_index=True, key="rs_best",
+                   column_config=shown_columns)
     right.markdown(f"*{tr('resultados.worst')}*")
-    right.dataframe(worst[["score", "title", "answer"]], hide_index=True, key="rs_worst", column_config=shown_columns)
+    right.dataframe(styled(worst[["score", "title", "answer"]], lang()), hide_index=True, key="rs_worst",
+                    column_config=shown_columns)

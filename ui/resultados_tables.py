@@ -8,6 +8,7 @@ page's language; numbers stay numeric columns, formatted by Streamlit.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -15,7 +16,7 @@ import streamlit as st
 
 from core.compare import results
 from core.store import Store
-from locales import text_table
+from locales import numbers, t, text_table
 from ui.common import lang, tr
 from ui.core_text import metric_label
 from ui.numbers import integer, model_name, num
@@ -36,24 +37,34 @@ def named(frame: Any) -> Any:
 
 
 def column_labels(frame: pd.DataFrame) -> dict[str, Any]:
-    """Readable, translated headers and number formats (metric names stay as papers write them)."""
+    """Readable, translated headers (metric names stay as papers write them)."""
     keys = text_table()
     config: dict[str, Any] = {}
     for c in frame.columns:
         label = tr(f"resultados.col.{c}") if f"resultados.col.{c}" in keys else metric_label(str(c))
-        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]):
-            config[c] = st.column_config.Column(label)
-        elif c in ("rank", "n", "errors", "trained_tokens"):
-            config[c] = st.column_config.NumberColumn(label, format="%d")
-        elif "cost" in str(c) or str(c).endswith("_usd"):
-            config[c] = st.column_config.NumberColumn(label, format="$%.4f")
-        else:
-            config[c] = st.column_config.NumberColumn(label, format="%.3f")
+        numeric = pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        config[c] = st.column_config.NumberColumn(label) if numeric else st.column_config.Column(label)
     return config
 
 
+def styled(frame: pd.DataFrame, language: str) -> Any:
+    """Numbers written the language's way (0.422 / 0,422, $0.0082 / US$ 0,0082, 3,810 / 3.810) and a
+    missing value as n/a / n/d; the table's data stays numeric (sorting, tests), only what is shown changes."""
+    formats: dict[str, Any] = {}
+    for c in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]):
+            continue
+        if c in ("rank", "n", "errors", "trained_tokens"):
+            formats[c] = partial(numbers.integer, lang=language)
+        elif "cost" in str(c) or str(c).endswith("_usd"):
+            formats[c] = partial(numbers.usd, lang=language, digits=4)
+        else:
+            formats[c] = partial(numbers.number, lang=language, digits=3)
+    return frame.style.format(formats, na_rep=t("common.na", language))
+
+
 def table(frame: pd.DataFrame, key: str) -> None:
-    st.dataframe(frame, hide_index=True, key=key, column_config=column_labels(frame))
+    st.dataframe(styled(frame, lang()), hide_index=True, key=key, column_config=column_labels(frame))
 
 
 def leaderboard_table(board: pd.DataFrame) -> None:

@@ -102,7 +102,7 @@ def cost_accuracy_figure(points: pd.DataFrame, lang: str = "en") -> go.Figure:
              for _, r in data.iterrows()]
     fig.add_trace(go.Scatter(
         x=data["total_cost_per_1k"], y=data["main"], mode="markers+text", text=[short(n) for n in data["display_name"]],
-        textposition="top center", name=t("resultados.chart.models", lang), cliponaxis=False,
+        textposition=_label_sides(costs), name=t("resultados.chart.models", lang), cliponaxis=False,
         error_y={"type": "data", "symmetric": False, "array": data["main_high"] - data["main"],
                  "arrayminus": data["main"] - data["main_low"], "color": "#bbbbbb", "thickness": 1},
         marker={"size": [16 if f else 10 for f in data["on_front"]], "color": [_color(r) for _, r in data.iterrows()],
@@ -117,6 +117,14 @@ def cost_accuracy_figure(points: pd.DataFrame, lang: str = "en") -> go.Figure:
         pad = (hi - lo) * 0.25 or max(abs(hi), 1e-6) * 0.5
         fig.update_xaxes(range=[max(0.0, lo - pad) if lo >= 0 else lo - pad, hi + pad])
     return fig
+
+
+def _label_sides(costs: pd.Series) -> list[str]:
+    """Labels lean inwards (cheap points to the right, dear ones to the left): centred, the names of
+    the points at both ends ran off the chart."""
+    if costs.nunique() < 2:
+        return ["top center"] * len(costs)
+    return ["top right" if share <= 0.5 else "top left" for share in costs.rank(pct=True, method="first")]
 
 
 def _zero(value: Any) -> float:
