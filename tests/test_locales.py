@@ -28,7 +28,7 @@ def test_lookup_and_fallback() -> None:
 
 
 def test_every_field_help_a_page_shows_has_its_portuguese_twin() -> None:
-    """Pages show config fields' help (ui.common.help_for): English from core, pt-BR from
+    """Pages (and their ui/ widget groups) show config fields' help (ui.common.help_for): English from core, pt-BR from
     locales/ajuda.py; both exist for every helped field, with the same {placeholders}, none stale."""
     homes = {"CurationConfig": "core.data.curation", "FormatView": "core.formats.stats", "TemplateConfig": "core.formats.render",
              "TrainConfig": "core.training.config", "GenerationSettings": "core.models.answers", "EvalConfig": "core.compare.evaluate",
@@ -36,10 +36,13 @@ def test_every_field_help_a_page_shows_has_its_portuguese_twin() -> None:
              "FireworksTrainConfig": "core.training.backends.fireworks_backend",
              "OpenAITrainConfig": "core.hosted.openai_finetune"}
     shown = set()
-    for page in sorted((Path(__file__).resolve().parent.parent / "paginas").glob("*.py")):
+    root = Path(__file__).resolve().parent.parent
+    for page in sorted([*(root / "paginas").glob("*.py"), *(root / "ui").glob("*.py")]):  # pages and their widget groups
         for node in ast.walk(ast.parse(page.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "help_for" and node.args:
-                shown.add(getattr(node.args[0], "id", ""))
+                name = getattr(node.args[0], "id", "")
+                if name[:1].isupper() and not name.isupper():  # a class named in place (not a variable)
+                    shown.add(name)
     assert shown and shown <= set(homes), shown  # a page helps a class this test does not know: add it
     expected = {}
     for name, module in homes.items():

@@ -169,7 +169,12 @@ def _cut(local: LocalModel, ids: Any) -> tuple[str, int]:
 
 
 def _stream_local(model: dict[str, Any], prompt: str, settings: GenerationSettings) -> Iterator[str | Answer]:
-    from transformers import TextIteratorStreamer
+    from core.bundled import LOAD_LOCK
+
+    # transformers resolves its top-level names lazily, and two playground columns importing at once
+    # in a fresh process raced ("cannot import name 'TextIteratorStreamer'"): import under the lock.
+    with LOAD_LOCK:
+        from transformers import TextIteratorStreamer
 
     local = load_local(model)
     start = time.perf_counter()
