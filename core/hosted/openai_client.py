@@ -41,7 +41,8 @@ WIND_DOWN_SENTENCE = (
     "OpenAI is winding down self-serve fine-tuning: organisations that never fine-tuned are blocked from "
     f"{WIND_DOWN['never_fine_tuned_blocked_from']}, inactive ones from {WIND_DOWN['inactive_blocked_from']}, "
     f"and no new jobs are accepted at all after {WIND_DOWN['no_new_jobs_after']}; fine-tuned models you "
-    "already have keep answering, and the local open-weights backend is the path that will keep working."
+    "already have keep answering. Together (--backend together) and Fireworks (--backend fireworks) still take "
+    "fine-tuning jobs, and the local open-weights backend (--backend local) always will."
 )
 
 
