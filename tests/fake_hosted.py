@@ -9,7 +9,6 @@ fake says are servable. Nothing is patched: the providers' official clients talk
 """
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import re
@@ -20,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from fake_openai import _parse_multipart  # noqa: F401 - re-exported for the provider fakes
+from fake_openai import QuietHandler, _parse_multipart  # noqa: F401 - _parse_multipart re-exported for the provider fakes
 
 
 @dataclass
@@ -192,28 +191,11 @@ def iso(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     fake: FakeHosted
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._safely("GET")
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._safely("POST")
 
     def do_PUT(self) -> None:  # noqa: N802
         self._safely("PUT")
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._safely("DELETE")
-
-    def _safely(self, method: str) -> None:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.fake.handle(self, method)
 
     def reply(self, reply: Reply) -> None:
         if reply.sse:

@@ -497,9 +497,11 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, tuple[bytes, s
     return fields
 
 
-class _Handler(BaseHTTPRequestHandler):
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 without log lines, each request handed to ``fake.handle`` (tests/fake_hosted.py's too)."""
+
     protocol_version = "HTTP/1.1"
-    fake: FakeOpenAI
+    fake: Any
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
         pass
@@ -517,6 +519,10 @@ class _Handler(BaseHTTPRequestHandler):
         # the client may have given up already (a timeout test): nothing left to answer
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.fake.handle(self, method)
+
+
+class _Handler(QuietHandler):
+    fake: FakeOpenAI
 
     def send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()

@@ -5,31 +5,35 @@ cancel then :resume, a warm start, deploying (only when asked) and chatting with
 the key searched for on disk."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from backend_runs import (
+    SEED_FILE,
+    assert_key_nowhere,
+    backend_ctx,
+    events_of,
+    run_backend,
+    statuses_of,
+    write_examples,
+)
 from fake_fireworks import ACCOUNT, FAKE_KEY, FakeFireworks, JobPlan, fake_fireworks_fixture  # noqa: F401
 
 from core.config import ConfigError
 from core.hosted import fireworks as api
 from core.hosted.common import FIREWORKS, MissingKeyError, NoCreditError, explain, provider_report
-from core.training.backends.base import CANCEL_FILE, EventWriter, RunContext, read_events
+from core.training.backends.base import CANCEL_FILE, RunContext, read_events
 from core.training.backends.fireworks_backend import FireworksBackend, FireworksTrainConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED_FILE = ROOT / "dados" / "seed" / "trn_gpt4_formatted.jsonl"
 MODEL = "accounts/fireworks/models/llama-v3p1-8b-instruct"
 
 
 @pytest.fixture
 def data(tmp_path: Path) -> dict[str, Path]:
-    lines = SEED_FILE.read_text(encoding="utf-8").splitlines()
-    (tmp_path / "train.jsonl").write_text("\n".join(lines[:12]) + "\n", encoding="utf-8")
-    (tmp_path / "valid.jsonl").write_text("\n".join(lines[12:16]) + "\n", encoding="utf-8")
-    return {"train": tmp_path / "train.jsonl", "valid": tmp_path / "valid.jsonl"}
+    return {"train": write_examples(tmp_path / "train.jsonl", 12),
+            "valid": write_examples(tmp_path / "valid.jsonl", 4, start=12)}
 
 
 def _config(data: dict[str, Path], **overrides) -> dict:
@@ -41,40 +45,17 @@ def _config(data: dict[str, Path], **overrides) -> dict:
 
 
 def _ctx(run_dir: Path, config: dict, resume: bool = False, key: str | None = FAKE_KEY) -> RunContext:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(config))
-    return RunContext(run_id=run_dir.name, run_dir=run_dir, config=config, events=EventWriter(run_dir),
-                      resume=resume, secrets={"FIREWORKS_API_KEY": key} if key else {})
+    return backend_ctx(run_dir, config, "FIREWORKS_API_KEY", key, resume)
 
 
 def _run(run_dir: Path, config: dict, **kwargs) -> list[dict]:
-    ctx = _ctx(run_dir, config, **kwargs)
-    try:
-        FireworksBackend().run(ctx)
-    finally:
-        ctx.events.close()
-    return read_events(run_dir)[0]
-
-
-def _of(events: list[dict], kind: str) -> list[dict]:
-    return [e for e in events if e["type"] == kind]
-
-
-def _statuses(events: list[dict]) -> list[str]:
-    return [e["status"] for e in _of(events, "status")]
-
-
-def _assert_key_nowhere(folder: Path, key: str = FAKE_KEY) -> None:
-    files = [p for p in folder.rglob("*") if p.is_file()]
-    assert files
-    for path in files:
-        assert key.encode() not in path.read_bytes(), f"the key was written to {path}"
+    return run_backend(FireworksBackend(), _ctx(run_dir, config, **kwargs))
 
 
 def test_a_whole_job_then_deploy_and_chat(fake_fireworks: FakeFireworks, data, tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
     events = _run(run_dir, _config(data, validation_file=str(data["valid"])))
-    assert _statuses(events) == ["validating_files", "running", "succeeded"]
+    assert statuses_of(events) == ["validating_files", "running", "succeeded"]
 
     # the client's requests: model check, dataset create + :upload + GET until READY, then the job
     paths = [(r.method, r.path) for r in fake_fireworks.requests]
@@ -93,13 +74,13 @@ def test_a_whole_job_then_deploy_and_chat(fake_fireworks: FakeFireworks, data, t
     assert sent["epochs"] == 2 and sent["learningRate"] == 1e-4 and sent["loraRank"] == 16
     assert sent["outputModel"] == "seed-run-1" and sent["evaluationDataset"].endswith("/datasets/run-1-valid")
 
-    progress = _of(events, "progress")
+    progress = events_of(events, "progress")
     assert [p["step"] for p in progress] == [25, 50, 75, 100] and {p["total_steps"] for p in progress} == {100}
     assert progress[-1]["step_unit"] == "percent" and progress[1]["epoch"] == 1.0
-    assert not _of(events, "metric")   # Fireworks has no per-step loss for supervised jobs
+    assert not events_of(events, "metric")   # Fireworks has no per-step loss for supervised jobs
 
     job = fake_fireworks.jobs["run-1"]
-    (result,) = _of(events, "result")
+    (result,) = events_of(events, "result")
     output = f"accounts/{ACCOUNT}/models/seed-run-1"
     assert result["fine_tuned_model"] == output and result["remote_job_id"] == "run-1"
     assert result["trained_tokens"] == job.tokens and result["actual_cost_usd"] == pytest.approx(job.tokens * 0.5e-6)
@@ -122,16 +103,16 @@ def test_a_whole_job_then_deploy_and_chat(fake_fireworks: FakeFireworks, data, t
     assert deployed.state == "DEPLOYED" and fake_fireworks.calls("POST", "/deployedModels$")[0].json()["model"] == output
     answer = chat.chat.completions.create(model=output, messages=[{"role": "user", "content": "Dune"}])
     assert answer.choices[0].message.content == f"{output} says: Dune"
-    _assert_key_nowhere(run_dir)
+    assert_key_nowhere(run_dir, FAKE_KEY)
 
 
 def test_a_rejected_key_and_a_missing_account(fake_fireworks: FakeFireworks, data, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     wrong = "fw_wrongKey9876543210abcdefghij"
     events = _run(tmp_path / "a", _config(data), key=wrong)
-    assert _statuses(events) == ["failed"] and "Fireworks did not accept the API key (401)" in events[-1]["message"]
+    assert statuses_of(events) == ["failed"] and "Fireworks did not accept the API key (401)" in events[-1]["message"]
     assert not fake_fireworks.datasets
-    _assert_key_nowhere(tmp_path / "a", wrong)
+    assert_key_nowhere(tmp_path / "a", wrong)
 
     monkeypatch.delenv("FIREWORKS_ACCOUNT_ID")
     events = _run(tmp_path / "b", _config(data))
@@ -151,7 +132,7 @@ def test_a_model_that_cannot_be_tuned_and_too_little_credit(fake_fireworks: Fake
 
     fake_fireworks.credit_usd = 0.0
     events = _run(tmp_path / "c", _config(data))
-    assert _statuses(events) == ["failed"] and "for lack of credit" in events[-1]["message"]
+    assert statuses_of(events) == ["failed"] and "for lack of credit" in events[-1]["message"]
     assert "app.fireworks.ai/account/billing" in events[-1]["message"] and not fake_fireworks.jobs
 
 
@@ -163,7 +144,7 @@ def test_a_failed_job_then_resume_continues_the_same_job(fake_fireworks: FakeFir
                                      "context length of 8192 tokens (INVALID_ARGUMENT).")
     events = _run(run_dir, _config(data), resume=True)
     assert len(fake_fireworks.calls("POST", ":resume$")) == 1 and len(fake_fireworks.jobs) == 1
-    assert _statuses(events)[-1] == "succeeded" and _of(events, "resumed")[0]["from_step"] == 50
+    assert statuses_of(events)[-1] == "succeeded" and events_of(events, "resumed")[0]["from_step"] == 50
 
 
 def test_cancel_then_resume(fake_fireworks: FakeFireworks, data, tmp_path: Path) -> None:
@@ -179,20 +160,20 @@ def test_cancel_then_resume(fake_fireworks: FakeFireworks, data, tmp_path: Path)
     worker.join(15)
     ctx.events.close()
     events = read_events(run_dir)[0]
-    assert _statuses(events)[-1] == "cancelled" and events[-1]["message"] == "The Fireworks job run-c was cancelled."
+    assert statuses_of(events)[-1] == "cancelled" and events[-1]["message"] == "The Fireworks job run-c was cancelled."
     assert len(fake_fireworks.calls("POST", ":cancel$")) == 1
 
     (run_dir / CANCEL_FILE).unlink()
     events = _run(run_dir, _config(data), resume=True)
-    assert _statuses(events)[-1] == "succeeded" and len(fake_fireworks.calls("POST", ":resume$")) == 1
-    assert _of(events, "result")[-1]["fine_tuned_model"] == f"accounts/{ACCOUNT}/models/seed-run-c"
-    _assert_key_nowhere(run_dir)
+    assert statuses_of(events)[-1] == "succeeded" and len(fake_fireworks.calls("POST", ":resume$")) == 1
+    assert events_of(events, "result")[-1]["fine_tuned_model"] == f"accounts/{ACCOUNT}/models/seed-run-c"
+    assert_key_nowhere(run_dir, FAKE_KEY)
 
 
 def test_warm_start_from_an_earlier_fine_tune(fake_fireworks: FakeFireworks, data, tmp_path: Path) -> None:
-    first = _of(_run(tmp_path / "one", _config(data)), "result")[0]["fine_tuned_model"]
+    first = events_of(_run(tmp_path / "one", _config(data)), "result")[0]["fine_tuned_model"]
     events = _run(tmp_path / "two", _config(data, warm_start_from=first))
-    assert _statuses(events)[-1] == "succeeded"
+    assert statuses_of(events)[-1] == "succeeded"
     sent = fake_fireworks.calls("POST", "/supervisedFineTuningJobs$")[-1].json()
     assert sent["warmStartFrom"] == first and "baseModel" not in sent
 

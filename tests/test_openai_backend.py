@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from backend_runs import ROOT, backend_ctx, events_of, run_backend, statuses_of, wait_for_events, write_examples
 from fake_openai import FAKE_KEY, FakeOpenAI, JobPlan, fake_openai_fixture  # noqa: F401 - the fixture
 
 from core.config import ConfigError
@@ -27,24 +28,16 @@ from core.hosted.openai_finetune import (
     request_resume,
 )
 from core.training.backends import get_backend
-from core.training.backends.base import CANCEL_FILE, EventWriter, RunContext, read_events
+from core.training.backends.base import CANCEL_FILE, RunContext, read_events
 from core.training.backends.openai_backend import OpenAIBackend
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED_FILE = ROOT / "dados" / "seed" / "trn_gpt4_formatted.jsonl"
 MODEL = "gpt-4o-mini-2024-07-18"
-
-
-def _write_examples(path: Path, n: int, start: int = 0) -> Path:
-    lines = SEED_FILE.read_text(encoding="utf-8").splitlines()[start:start + n]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture
 def data(tmp_path: Path) -> dict[str, Path]:
-    return {"train": _write_examples(tmp_path / "train.jsonl", 12),
-            "valid": _write_examples(tmp_path / "valid.jsonl", 10, start=12)}
+    return {"train": write_examples(tmp_path / "train.jsonl", 12),
+            "valid": write_examples(tmp_path / "valid.jsonl", 10, start=12)}
 
 
 def _config(data: dict[str, Path], **overrides) -> dict:
@@ -59,42 +52,16 @@ def _config(data: dict[str, Path], **overrides) -> dict:
 
 
 def _ctx(run_dir: Path, config: dict, resume: bool = False, key: str | None = FAKE_KEY) -> RunContext:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(config))
-    return RunContext(run_id=run_dir.name, run_dir=run_dir, config=config, events=EventWriter(run_dir),
-                      resume=resume, secrets={"OPENAI_API_KEY": key} if key else {})
+    return backend_ctx(run_dir, config, "OPENAI_API_KEY", key, resume)
 
 
 def _run(run_dir: Path, config: dict, **kwargs) -> list[dict]:
-    ctx = _ctx(run_dir, config, **kwargs)
-    try:
-        OpenAIBackend().run(ctx)
-    finally:
-        ctx.events.close()
-    return read_events(run_dir)[0]
-
-
-def _of(events: list[dict], kind: str) -> list[dict]:
-    return [e for e in events if e["type"] == kind]
-
-
-def _statuses(events: list[dict]) -> list[str]:
-    return [e["status"] for e in _of(events, "status")]
-
-
-def _wait_for(run_dir: Path, predicate, timeout: float = 10.0) -> list[dict]:
-    end = time.time() + timeout
-    while time.time() < end:
-        events = read_events(run_dir)[0]
-        if predicate(events):
-            return events
-        time.sleep(0.02)
-    raise AssertionError(f"timed out; events so far: {read_events(run_dir)[0]}")
+    return run_backend(OpenAIBackend(), _ctx(run_dir, config, **kwargs))
 
 
 def _metric_pairs(events: list[dict]) -> list[tuple[int, str]]:
     skip = {"type", "t", "step", "epoch", "openai_event_id"}
-    return [(e["step"], name) for e in _of(events, "metric") for name in e if name not in skip]
+    return [(e["step"], name) for e in events_of(events, "metric") for name in e if name not in skip]
 
 
 def test_backend_is_found_by_name() -> None:
@@ -103,7 +70,7 @@ def test_backend_is_found_by_name() -> None:
 
 def test_a_job_runs_to_success(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
     events = _run(tmp_path / "run1", _config(data))
-    statuses = _statuses(events)
+    statuses = statuses_of(events)
     assert statuses[0] == "validating_files" and statuses[-1] == "succeeded" and "running" in statuses
     assert events[-1]["type"] == "status" and len(statuses) == len(set(statuses))
 
@@ -117,7 +84,7 @@ def test_a_job_runs_to_success(fake_openai: FakeOpenAI, data, tmp_path: Path) ->
     assert "hyperparameters" not in sent
 
     # progress and metrics, each exactly once; train loss for every step, eval loss where measured
-    progress = _of(events, "progress")
+    progress = events_of(events, "progress")
     assert [p["step"] for p in progress] == [1, 2, 3, 4, 5, 6] and progress[-1]["total_steps"] == 6
     assert progress[-1]["epoch"] == 3.0 and progress[0]["eta_s"] >= 0
     pairs = _metric_pairs(events)
@@ -127,12 +94,12 @@ def test_a_job_runs_to_success(fake_openai: FakeOpenAI, data, tmp_path: Path) ->
     assert {n for _, n in pairs} >= {"train_mean_token_accuracy", "eval_mean_token_accuracy"}
 
     job = next(iter(fake_openai.jobs.values()))
-    checkpoints = _of(events, "checkpoint")
+    checkpoints = events_of(events, "checkpoint")
     assert [c["step"] for c in checkpoints] == [2, 4, 6]
     assert checkpoints[0]["model_id"] == f"{job.model_name}:ckpt-step-2"
     assert checkpoints[0]["register_model"]["base_model"] == MODEL
 
-    (result,) = _of(events, "result")
+    (result,) = events_of(events, "result")
     assert result["fine_tuned_model"] == job.model_name and job.model_name.startswith(f"ft:{MODEL}:fake-org:seedtest")
     assert result["trained_tokens"] == job.trained_tokens > 0
     assert result["actual_cost_usd"] == pytest.approx(job.trained_tokens * 3.0 / 1e6)
@@ -150,18 +117,18 @@ def test_auto_hyperparameters_and_base64_result_file(fake_openai: FakeOpenAI, da
     assert sent["method"]["supervised"]["hyperparameters"] == {
         "n_epochs": "auto", "batch_size": "auto", "learning_rate_multiplier": "auto"}
     assert "suffix" not in sent and "seed" not in sent and "validation_file" not in sent
-    assert _statuses(events)[-1] == "succeeded"
-    assert _of(events, "result")[0]["hyperparameters"]["n_epochs"] == 2
-    assert _of(events, "progress")[-1]["epoch"] == 2.0
+    assert statuses_of(events)[-1] == "succeeded"
+    assert events_of(events, "result")[0]["hyperparameters"]["n_epochs"] == 2
+    assert events_of(events, "progress")[-1]["epoch"] == 2.0
 
 
 def test_many_events_between_two_polls_are_paged_through(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
     fake_openai.plan = JobPlan(steps=240, steps_per_poll=240)  # 240 step events + checkpoints in one poll
     events = _run(tmp_path / "run", _config(data, validation_file=None))
-    assert [p["step"] for p in _of(events, "progress")] == list(range(1, 241))
+    assert [p["step"] for p in events_of(events, "progress")] == list(range(1, 241))
     assert len(fake_openai.calls("GET", "/events$")) > len(fake_openai.calls("GET", "^/fine_tuning/jobs/[^/]+$"))
     pairs = _metric_pairs(events)
-    assert len(pairs) == len(set(pairs)) and len(_of(events, "checkpoint")) == 3
+    assert len(pairs) == len(set(pairs)) and len(events_of(events, "checkpoint")) == 3
 
 
 def test_a_curated_dataset_is_sent_in_openai_chat_format(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
@@ -170,13 +137,13 @@ def test_a_curated_dataset_is_sent_in_openai_chat_format(fake_openai: FakeOpenAI
     config = _config(data, validation_file=None, max_train_examples=12)
     config.update(data_path=str(ROOT / "dados" / "seed"), template=template)
     events = _run(tmp_path / "run", config)
-    assert _statuses(events)[-1] == "succeeded"
+    assert statuses_of(events)[-1] == "succeeded"
     (uploaded,) = [f for f in fake_openai.files.values() if f["purpose"] == "fine-tune"]
     lines = [json.loads(line) for line in uploaded["content"].decode().splitlines()]
     assert len(lines) == 12 and lines[0]["messages"][0] == {"role": "system", "content": "Describe the book."}
     assert lines[0]["messages"][1]["content"].startswith("Title: ")
     assert (tmp_path / "run" / "openai_train.jsonl").is_file()
-    assert _of(events, "result")[0]["register_model"]["prompt_template"] == template
+    assert events_of(events, "result")[0]["register_model"]["prompt_template"] == template
 
 
 def test_failed_job_reports_openais_message(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
@@ -188,7 +155,7 @@ def test_failed_job_reports_openais_message(fake_openai: FakeOpenAI, data, tmp_p
     job_id = next(iter(fake_openai.jobs))
     assert last["message"] == (f"The OpenAI fine-tuning job {job_id} failed (invalid_training_file): "
                                "Training file has 5 duplicated examples.")
-    assert not _of(events, "result") and last["remote_job_id"] == job_id
+    assert not events_of(events, "result") and last["remote_job_id"] == job_id
 
 
 def test_training_not_available_is_explained(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
@@ -235,8 +202,8 @@ def test_bad_file_is_caught_before_any_upload(fake_openai: FakeOpenAI, data, tmp
 def test_polling_survives_a_short_outage(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
     fake_openai.fail("GET", "^/fine_tuning/jobs/[^/]+$", 500, times=6, type_="server_error")
     events = _run(tmp_path / "run", _config(data, max_retries=1))
-    assert _statuses(events)[-1] == "succeeded"
-    assert any("retrying" in e["message"] for e in _of(events, "log") if e["level"] == "warning")
+    assert statuses_of(events)[-1] == "succeeded"
+    assert any("retrying" in e["message"] for e in events_of(events, "log") if e["level"] == "warning")
 
 
 def _in_thread(run_dir: Path, config: dict) -> threading.Thread:
@@ -250,7 +217,7 @@ def test_cancel_calls_jobs_cancel(fake_openai: FakeOpenAI, data, tmp_path: Path)
     fake_openai.plan = JobPlan(steps=100_000)
     run_dir = tmp_path / "run"
     thread = _in_thread(run_dir, _config(data))
-    _wait_for(run_dir, lambda ev: "running" in _statuses(ev))
+    wait_for_events(run_dir, lambda ev: "running" in statuses_of(ev))
     (run_dir / CANCEL_FILE).touch()
     thread.join(10)
     assert not thread.is_alive()
@@ -271,16 +238,16 @@ def test_cancel_before_the_job_exists_creates_none(fake_openai: FakeOpenAI, data
 def test_pause_and_resume(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     thread = _in_thread(run_dir, _config(data))
-    _wait_for(run_dir, lambda ev: "running" in _statuses(ev))
+    wait_for_events(run_dir, lambda ev: "running" in statuses_of(ev))
     request_pause(run_dir)
-    _wait_for(run_dir, lambda ev: "paused" in _statuses(ev))
+    wait_for_events(run_dir, lambda ev: "paused" in statuses_of(ev))
     job = next(iter(fake_openai.jobs.values()))
     steps_when_paused = job.steps_done
     time.sleep(0.4)  # the backend keeps polling (a job of the fake moves one step per poll): it must not move
     assert job.steps_done == steps_when_paused and thread.is_alive()
     request_resume(run_dir)
     thread.join(10)
-    statuses = _statuses(read_events(run_dir)[0])
+    statuses = statuses_of(read_events(run_dir)[0])
     assert statuses[-1] == "succeeded" and statuses.index("paused") < len(statuses) - 2
     assert statuses[statuses.index("paused") + 1] == "running"
     assert len(fake_openai.calls("POST", "/pause$")) == 1 and len(fake_openai.calls("POST", "/resume$")) == 1
@@ -300,19 +267,19 @@ def test_a_killed_subprocess_reattaches_without_a_second_job(fake_openai: FakeOp
     env = {**os.environ, "PYTHONPATH": path}  # the key travels in the environment, as in production
     proc = subprocess.Popen([sys.executable, "-c", script, str(run_dir)], cwd=ROOT, env=env)
     try:
-        _wait_for(run_dir, lambda ev: len(_of(ev, "progress")) >= 2, timeout=30)
+        wait_for_events(run_dir, lambda ev: len(events_of(ev, "progress")) >= 2, timeout=30)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     events = _run(run_dir, config, resume=True)
     assert len(fake_openai.calls("POST", "^/fine_tuning/jobs$")) == 1
-    assert _statuses(events)[-1] == "succeeded"
-    assert any("Re-attached" in e["message"] for e in _of(events, "log"))
+    assert statuses_of(events)[-1] == "succeeded"
+    assert any("Re-attached" in e["message"] for e in events_of(events, "log"))
     pairs = _metric_pairs(events)
     assert len(pairs) == len(set(pairs)) and {s for s, n in pairs if n == "train_loss"} == set(range(1, 41))
-    ids = [c["checkpoint_id"] for c in _of(events, "checkpoint")]
+    ids = [c["checkpoint_id"] for c in events_of(events, "checkpoint")]
     assert len(ids) == len(set(ids)) == 5
-    assert [p["step"] for p in _of(events, "progress")] == sorted({p["step"] for p in _of(events, "progress")})
+    assert [p["step"] for p in events_of(events, "progress")] == sorted({p["step"] for p in events_of(events, "progress")})
 
 
 def test_resume_of_a_paused_job_after_restart(fake_openai: FakeOpenAI, data, tmp_path: Path) -> None:
@@ -336,7 +303,7 @@ def test_resume_of_a_paused_job_after_restart(fake_openai: FakeOpenAI, data, tmp
     ctx.events.close()
     assert next(iter(fake_openai.jobs.values())).to_json()["status"] == "paused"
     events = _run(run_dir, config, resume=True)
-    assert _statuses(events)[-1] == "succeeded" and len(fake_openai.calls("POST", "/resume$")) == 1
+    assert statuses_of(events)[-1] == "succeeded" and len(fake_openai.calls("POST", "/resume$")) == 1
 
 
 # -- core/hosted/openai_finetune.py ---------------------------------------------------------------------------

@@ -7,33 +7,33 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from backend_runs import (
+    assert_key_nowhere,
+    backend_ctx,
+    events_of,
+    run_backend,
+    statuses_of,
+    wait_for_events,
+    write_examples,
+)
 from fake_together import FAKE_KEY, FakeTogether, JobPlan, fake_together_fixture  # noqa: F401 - the fixture
 
 from core.config import ConfigError
 from core.hosted import together as api
 from core.hosted.common import TOGETHER, NoNetworkError, RejectedKeyError, explain, scrub
-from core.training.backends.base import CANCEL_FILE, EventWriter, RunContext, read_events
+from core.training.backends.base import CANCEL_FILE, RunContext, read_events
 from core.training.backends.together_backend import TogetherBackend, TogetherTrainConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED_FILE = ROOT / "dados" / "seed" / "trn_gpt4_formatted.jsonl"
 MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"
-
-
-def _write_examples(path: Path, n: int, start: int = 0) -> Path:
-    lines = SEED_FILE.read_text(encoding="utf-8").splitlines()[start:start + n]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture
 def data(tmp_path: Path) -> dict[str, Path]:
-    return {"train": _write_examples(tmp_path / "train.jsonl", 12),
-            "valid": _write_examples(tmp_path / "valid.jsonl", 4, start=12)}
+    return {"train": write_examples(tmp_path / "train.jsonl", 12),
+            "valid": write_examples(tmp_path / "valid.jsonl", 4, start=12)}
 
 
 def _config(data: dict[str, Path], **overrides) -> dict:
@@ -46,50 +46,17 @@ def _config(data: dict[str, Path], **overrides) -> dict:
 
 
 def _ctx(run_dir: Path, config: dict, resume: bool = False, key: str | None = FAKE_KEY) -> RunContext:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(config))
-    return RunContext(run_id=run_dir.name, run_dir=run_dir, config=config, events=EventWriter(run_dir),
-                      resume=resume, secrets={"TOGETHER_API_KEY": key} if key else {})
+    return backend_ctx(run_dir, config, "TOGETHER_API_KEY", key, resume)
 
 
 def _run(run_dir: Path, config: dict, **kwargs) -> list[dict]:
-    ctx = _ctx(run_dir, config, **kwargs)
-    try:
-        TogetherBackend().run(ctx)
-    finally:
-        ctx.events.close()
-    return read_events(run_dir)[0]
-
-
-def _of(events: list[dict], kind: str) -> list[dict]:
-    return [e for e in events if e["type"] == kind]
-
-
-def _statuses(events: list[dict]) -> list[str]:
-    return [e["status"] for e in _of(events, "status")]
-
-
-def _wait_for(run_dir: Path, predicate, timeout: float = 15.0) -> list[dict]:
-    end = time.time() + timeout
-    while time.time() < end:
-        events = read_events(run_dir)[0]
-        if predicate(events):
-            return events
-        time.sleep(0.02)
-    raise AssertionError(f"timed out; events so far: {read_events(run_dir)[0]}")
-
-
-def _assert_key_nowhere(folder: Path, key: str = FAKE_KEY) -> None:
-    files = [p for p in folder.rglob("*") if p.is_file()]
-    assert files
-    for path in files:
-        assert key.encode() not in path.read_bytes(), f"the key was written to {path}"
+    return run_backend(TogetherBackend(), _ctx(run_dir, config, **kwargs))
 
 
 def test_a_whole_job_then_chat_with_the_result(fake_together: FakeTogether, data, tmp_path: Path) -> None:
     run_dir = tmp_path / "run1"
     events = _run(run_dir, _config(data, validation_file=str(data["valid"]), n_evals=2))
-    statuses = _statuses(events)
+    statuses = statuses_of(events)
     assert statuses[0] == "queued" and statuses[-1] == "succeeded" and "running" in statuses, statuses
     assert len(statuses) == len(set(statuses)) and events[-1]["type"] == "status"
 
@@ -108,19 +75,19 @@ def test_a_whole_job_then_chat_with_the_result(fake_together: FakeTogether, data
     assert sent["training_method"] == {"method": "sft", "train_on_inputs": "auto"}
 
     # per-step loss from the metrics endpoint, each once; progress; checkpoints; the estimate
-    metrics = _of(events, "metric")
+    metrics = events_of(events, "metric")
     train = {e["step"]: e["train_loss"] for e in metrics if "train_loss" in e}
     assert sorted(train) == [1, 2, 3, 4, 5, 6] and train[6] == pytest.approx(2.0 * 0.9 ** 6, abs=1e-4)
     assert {e["step"] for e in metrics if "eval_loss" in e} == {2, 4, 6}
     pairs = [(e["step"], k) for e in metrics for k in e if k not in ("type", "t", "step", "epoch")]
     assert len(pairs) == len(set(pairs))
-    progress = _of(events, "progress")
+    progress = events_of(events, "progress")
     assert [p["step"] for p in progress] == [1, 2, 3, 4, 5, 6] and progress[-1]["total_steps"] == 6
-    assert [c["step"] for c in _of(events, "checkpoint")] == [2, 4, 6]
-    assert any(e.get("estimate", {}).get("available") for e in _of(events, "log"))
+    assert [c["step"] for c in events_of(events, "checkpoint")] == [2, 4, 6]
+    assert any(e.get("estimate", {}).get("available") for e in events_of(events, "log"))
 
     job = next(iter(fake_together.jobs.values()))
-    (result,) = _of(events, "result")
+    (result,) = events_of(events, "result")
     assert result["fine_tuned_model"] == job.output and result["remote_job_id"] == job.id
     assert result["trained_tokens"] == job.token_count * 3
     assert result["actual_cost_usd"] == pytest.approx(job.token_count * 3 * 0.48 / 1e6)
@@ -138,42 +105,42 @@ def test_a_whole_job_then_chat_with_the_result(fake_together: FakeTogether, data
     answer = chat.chat.completions.create(model=entry["remote_model"], messages=[{"role": "user", "content": "Dune"}])
     assert answer.choices[0].message.content.startswith(job.output) and "Dune" in answer.choices[0].message.content
     assert fake_together.calls("POST", "/v1/chat/completions")[-1].headers["authorization"] == f"Bearer {FAKE_KEY}"
-    _assert_key_nowhere(run_dir)
+    assert_key_nowhere(run_dir, FAKE_KEY)
 
 
 def test_a_rejected_key_is_one_sentence_and_never_written(fake_together: FakeTogether, data, tmp_path: Path) -> None:
     wrong = "tgp_v1_wrongKey_9876543210abcdefghij"
     events = _run(tmp_path / "run", _config(data), key=wrong)
-    (status,) = _of(events, "status")
+    (status,) = events_of(events, "status")
     assert status["status"] == "failed" and "did not accept the API key (401)" in status["message"]
     assert not fake_together.calls("POST", "/v1/files")    # stopped before any upload
-    _assert_key_nowhere(tmp_path / "run", wrong)
+    assert_key_nowhere(tmp_path / "run", wrong)
     (refused,) = fake_together.calls("GET", "/models/limits")   # Together's 401 echoed the key back to us
     assert refused.headers["authorization"] == f"Bearer {wrong}"
 
 
 def test_an_unknown_model_and_too_little_credit(fake_together: FakeTogether, data, tmp_path: Path) -> None:
     events = _run(tmp_path / "a", _config(data, model="acme/not-a-model"))
-    assert _statuses(events) == ["failed"]
+    assert statuses_of(events) == ["failed"]
     assert "Together cannot fine-tune 'acme/not-a-model' (404" in events[-1]["message"]
     assert not fake_together.calls("POST", "/v1/files")
 
     fake_together.credit_usd = 0.0
     events = _run(tmp_path / "b", _config(data))
     message = events[-1]["message"]
-    assert _statuses(events) == ["failed"] and "cannot pay for it" in message and "add credit" in message
+    assert statuses_of(events) == ["failed"] and "cannot pay for it" in message and "add credit" in message
     assert not fake_together.jobs   # no job was created
 
 
 def test_a_failed_job_carries_togethers_reason(fake_together: FakeTogether, data, tmp_path: Path) -> None:
     fake_together.plan = JobPlan(outcome="error", fail_at_step=3)
     events = _run(tmp_path / "run", _config(data))
-    assert _statuses(events)[-1] == "failed"
+    assert statuses_of(events)[-1] == "failed"
     job = next(iter(fake_together.jobs.values()))
     assert events[-1]["message"] == (f"The Together fine-tuning job {job.id} failed: Training diverged: the loss "
                                      "became NaN at step 3.")
-    assert not _of(events, "result")
-    assert {e["step"] for e in _of(events, "metric")} == {1, 2, 3}
+    assert not events_of(events, "result")
+    assert {e["step"] for e in events_of(events, "metric")} == {1, 2, 3}
 
 
 def test_cancel_then_continue_from_the_last_checkpoint(fake_together: FakeTogether, data, tmp_path: Path) -> None:
@@ -183,16 +150,16 @@ def test_cancel_then_continue_from_the_last_checkpoint(fake_together: FakeTogeth
     ctx = _ctx(run_dir, config)
     worker = threading.Thread(target=TogetherBackend().run, args=(ctx,))
     worker.start()
-    _wait_for(run_dir, lambda ev: any(e["type"] == "checkpoint" and e["step"] >= 4 for e in ev))
+    wait_for_events(run_dir, lambda ev: any(e["type"] == "checkpoint" and e["step"] >= 4 for e in ev))
     (run_dir / CANCEL_FILE).touch()
     worker.join(15)
     ctx.events.close()
     events = read_events(run_dir)[0]
     first = next(iter(fake_together.jobs.values()))
-    assert _statuses(events)[-1] == "cancelled" and events[-1]["message"] == (
+    assert statuses_of(events)[-1] == "cancelled" and events[-1]["message"] == (
         f"The Together job {first.id} was cancelled.")
     assert len(fake_together.calls("POST", r"/cancel$")) == 1
-    checkpoint = max(c["step"] for c in _of(events, "checkpoint"))
+    checkpoint = max(c["step"] for c in events_of(events, "checkpoint"))
 
     # resumed: a new job from the cancelled job's last checkpoint, its steps counted on from there
     (run_dir / CANCEL_FILE).unlink()
@@ -202,20 +169,20 @@ def test_cancel_then_continue_from_the_last_checkpoint(fake_together: FakeTogeth
     sent = fake_together.calls("POST", r"^/v1/fine-tunes$")[-1].json()
     assert sent["from_checkpoint"] == f"{first.id}:{checkpoint}" and "model" not in sent
     assert "training_type" not in sent   # inherited from the job it continues
-    (resumed,) = _of(events, "resumed")
+    (resumed,) = events_of(events, "resumed")
     assert resumed["from_step"] == checkpoint
-    assert _statuses(events)[-1] == "succeeded"
-    result = _of(events, "result")[-1]
+    assert statuses_of(events)[-1] == "succeeded"
+    result = events_of(events, "result")[-1]
     assert result["fine_tuned_model"] == second.output and result["previous_jobs"] == [first.id]
-    after = [e["step"] for e in _of(events, "metric") if e["t"] >= resumed["t"] and "train_loss" in e]
+    after = [e["step"] for e in events_of(events, "metric") if e["t"] >= resumed["t"] and "train_loss" in e]
     assert after == [checkpoint + s for s in (1, 2, 3, 4)]
-    _assert_key_nowhere(run_dir)
+    assert_key_nowhere(run_dir, FAKE_KEY)
 
 
 def test_a_new_run_can_start_from_another_jobs_checkpoint(fake_together: FakeTogether, data, tmp_path: Path) -> None:
-    first = _of(_run(tmp_path / "one", _config(data)), "result")[0]["remote_job_id"]
+    first = events_of(_run(tmp_path / "one", _config(data)), "result")[0]["remote_job_id"]
     events = _run(tmp_path / "two", _config(data, from_checkpoint=f"{first}:2"))
-    assert _statuses(events)[-1] == "succeeded"
+    assert statuses_of(events)[-1] == "succeeded"
     assert fake_together.calls("GET", "/models/limits")[-1].query == {"model_name": first}
     assert fake_together.calls("POST", r"^/v1/fine-tunes$")[-1].json()["from_checkpoint"] == f"{first}:2"
 
@@ -259,7 +226,7 @@ def test_the_result_joins_the_registry_and_answers(fake_together: FakeTogether, 
     from core.hosted.models import chat_client, launch_env, register_model_from_event
     from core.store.compare import get_model
 
-    (result,) = _of(_run(tmp_path / "run", _config(data)), "result")
+    (result,) = events_of(_run(tmp_path / "run", _config(data)), "result")
     model_id = register_model_from_event(store, result)
     row = get_model(store, model_id)
     assert model_id == f"together:{result['fine_tuned_model']}" and row["kind"] == "together-finetune"

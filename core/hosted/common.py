@@ -276,9 +276,52 @@ def check_training_file(path: Path, provider: str, fmt: str, what: str = "traini
     except ValidationInputError as exc:
         raise FileRejectedError(str(exc)) from exc
     if not report.ok:
-        first = report.errors[0]
-        where = f"line {first.line}: " if first.line else ""
-        more = f" (and {len(report.errors) - 1} more errors)" if len(report.errors) > 1 else ""
-        raise FileRejectedError(f"The {what} file {path.name} cannot be used for {name} fine-tuning: "
-                                f"{where}{first.message.rstrip('.')}{more}.")
+        raise FileRejectedError(rejected_sentence(report, what, path.name, name))
     return [f"{path.name}: {w}" for w in report.warnings[:20]]
+
+
+def rejected_sentence(report: ValidationReport, what: str, filename: str, provider_name: str) -> str:
+    """The one sentence for a file ``report`` refuses: its first error, and how many more there are
+    (OpenAI's backend says it the same way)."""
+    first = report.errors[0]
+    where = f"line {first.line}: " if first.line else ""
+    more = f" (and {len(report.errors) - 1} more errors)" if len(report.errors) > 1 else ""
+    return (f"The {what} file {filename} cannot be used for {provider_name} fine-tuning: "
+            f"{where}{first.message.rstrip('.')}{more}.")
+
+
+# -- run configs -----------------------------------------------------------------------------------
+# Top-level keys of a run's config.json that mean the same for any hosted backend -> our field names,
+# in order of preference.
+RUN_TOP_LEVEL = (("training_file", "training_file"), ("data_path", "training_file"), ("train_file", "training_file"),
+                 ("validation_file", "validation_file"), ("eval_file", "validation_file"), ("model", "model"),
+                 ("base_model", "model"), ("prompt_template", "prompt_template"), ("template", "prompt_template"),
+                 ("max_train_examples", "max_train_examples"))
+
+
+def merge_run_config(config: dict[str, Any], section: str, names: set[str], formats: tuple[str, ...],
+                     top_level: tuple[tuple[str, str], ...] = RUN_TOP_LEVEL) -> dict[str, Any]:
+    """A hosted config's fields (``names``) from a run's config.json: the top-level keys any run has
+    (the data the launcher resolved, the template, the model as a fallback; ``format`` only when it
+    is one of ``formats``), overridden by the provider's ``section``, completed by its ``prices``.
+    Other top-level keys (the local seed, a local format, ...) belong to the local backend."""
+    merged: dict[str, Any] = {}
+    for key, name in top_level:
+        if name not in merged and not _blank(config.get(key)):
+            merged[name] = config[key]
+    if config.get("format") in formats:
+        merged["format"] = config["format"]
+    for key, value in (config.get(section) or {}).items():
+        name = key if key in names else dict(top_level).get(key, key)
+        if name in names and not _blank(value):
+            merged[name] = value
+    prices = config.get("prices") or {}
+    for ours, theirs in (("price_training_per_m", "training"), ("price_input_per_m", "input"),
+                         ("price_output_per_m", "output")):
+        if merged.get(ours) is None and prices.get(theirs) is not None:
+            merged[ours] = prices[theirs]
+    return merged
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == {}

@@ -25,6 +25,7 @@ from typing import Any
 
 from core.config import ConfigBase, field_help, option
 from core.errors import UserFacingError
+from core.hosted.common import RUN_TOP_LEVEL, merge_run_config
 
 STATE_FILE = "openai_state.json"
 PAUSE_FILE = "pause"
@@ -45,12 +46,8 @@ METRIC_NAMES = {
 }
 NOT_METRICS = {"step", "total_steps", "epoch", "elapsed_tokens", "timestamp"}
 OPENAI_FORMATS = ("openai-chat",)
-# Top-level keys of a run's config.json an OpenAI run understands, in order of preference.
-_TOP_LEVEL = (("training_file", "training_file"), ("data_path", "training_file"), ("train_file", "training_file"),
-              ("validation_file", "validation_file"), ("eval_file", "validation_file"),
-              ("model", "model"), ("base_model", "model"), ("prompt_template", "prompt_template"),
-              ("template", "prompt_template"), ("base_url", "base_url"),
-              ("max_train_examples", "max_train_examples"))
+# Top-level keys of a run's config.json an OpenAI run understands beside those of any hosted run.
+_TOP_LEVEL = (*RUN_TOP_LEVEL, ("base_url", "base_url"))
 
 
 def _auto_or(value: Any, cast: type, low: float, high: float) -> bool:
@@ -125,27 +122,8 @@ class OpenAITrainConfig(ConfigBase):
         """From a run's config.json: the ``openai`` section, completed by the top-level keys that mean
         the same for any run (the data the launcher resolved, the template, the model as a fallback);
         other top-level keys (the local seed, a local format, ...) belong to the local backend."""
-        names = set(cls.__dataclass_fields__)
-        merged: dict[str, Any] = {}
-        for key, name in _TOP_LEVEL:
-            if name not in merged and not _blank(config.get(key)):
-                merged[name] = config[key]
-        if config.get("format") in OPENAI_FORMATS:
-            merged["format"] = config["format"]
-        for key, value in (config.get("openai") or {}).items():
-            name = dict(_TOP_LEVEL).get(key, key) if key not in names else key
-            if name in names and not _blank(value):
-                merged[name] = value
-        prices = config.get("prices") or {}
-        for ours, theirs in (("price_training_per_m", "training"), ("price_input_per_m", "input"),
-                             ("price_output_per_m", "output")):
-            if merged.get(ours) is None and prices.get(theirs) is not None:
-                merged[ours] = prices[theirs]
-        return cls.from_dict(merged)
-
-
-def _blank(value: Any) -> bool:
-    return value is None or value == "" or value == {}
+        return cls.from_dict(merge_run_config(config, "openai", set(cls.__dataclass_fields__), OPENAI_FORMATS,
+                                              _TOP_LEVEL))
 
 
 def fill_prices(config: OpenAITrainConfig, store: Any) -> OpenAITrainConfig:

@@ -22,14 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from core.config import ConfigBase, option
-from core.hosted.common import HostedError, JobFailedError, Provider, check_training_file, scrub
+from core.hosted.common import (
+    FileRejectedError,
+    HostedError,
+    JobFailedError,
+    Provider,
+    check_training_file,
+    merge_run_config,
+    scrub,
+)
 from core.training.backends.base import RunContext, read_events
-
-# Top-level keys of a run's config.json that mean the same for any backend -> our field names.
-_TOP_LEVEL = (("training_file", "training_file"), ("data_path", "training_file"), ("train_file", "training_file"),
-              ("validation_file", "validation_file"), ("eval_file", "validation_file"), ("model", "model"),
-              ("base_model", "model"), ("prompt_template", "prompt_template"), ("template", "prompt_template"),
-              ("max_train_examples", "max_train_examples"))
+from core.training.backends.hosted_files import TrainingFiles
 
 
 @dataclass
@@ -83,30 +86,11 @@ class HostedTrainConfig(ConfigBase):
     @classmethod
     def from_run_config(cls, config: dict[str, Any]) -> Any:
         """From config.json: the provider's section, completed by the top-level keys any run has."""
-        names = set(cls.__dataclass_fields__)
-        merged: dict[str, Any] = {}
-        for key, name in _TOP_LEVEL:
-            if name not in merged and not _blank(config.get(key)):
-                merged[name] = config[key]
-        if config.get("format") in ("openai-chat", "completion"):
-            merged["format"] = config["format"]
-        for key, value in (config.get(cls.SECTION) or {}).items():
-            name = key if key in names else dict(_TOP_LEVEL).get(key, key)
-            if name in names and not _blank(value):
-                merged[name] = value
-        prices = config.get("prices") or {}
-        for ours, theirs in (("price_training_per_m", "training"), ("price_input_per_m", "input"),
-                             ("price_output_per_m", "output")):
-            if merged.get(ours) is None and prices.get(theirs) is not None:
-                merged[ours] = prices[theirs]
-        return cls.from_dict(merged)
+        return cls.from_dict(merge_run_config(config, cls.SECTION, set(cls.__dataclass_fields__),
+                                              ("openai-chat", "completion")))
 
 
 _NOT_METRICS = {"type", "t", "step", "epoch", "remote_event_id"}
-
-
-def _blank(value: Any) -> bool:
-    return value is None or value == "" or value == {}
 
 
 @dataclass
@@ -162,13 +146,14 @@ class HostedState:
         tmp.replace(path)
 
 
-class HostedBackend:
+class HostedBackend(TrainingFiles):
     """The loop; subclasses say how to talk to their provider."""
 
     name = ""
     provider: Provider
     config_cls: type[HostedTrainConfig] = HostedTrainConfig
     extra_secrets: tuple[str, ...] = ()
+    file_error = FileRejectedError
 
     # -- what a provider implements --------------------------------------------------------------
     def connect(self) -> None:
@@ -196,6 +181,10 @@ class HostedBackend:
         raise NotImplementedError
 
     # -- the run ---------------------------------------------------------------------------------
+    @property
+    def provider_name(self) -> str:
+        return self.provider.name
+
     @property
     def state_file(self) -> str:
         return f"{self.name}_state.json"
@@ -274,43 +263,9 @@ class HostedBackend:
                 "steps": max(steps, default=self.state.last_step) or None}
 
     # -- before the job --------------------------------------------------------------------------
-    def _from_curated(self, folder: Path) -> Path:
-        """A curated dataset folder: its train split as OpenAI chat JSONL, written in the run folder."""
-        from core.data.curated import read_split
-        from core.formats.render import DEFAULT_PRESET, TemplateConfig, get_preset, to_records
-
-        cfg = self.cfg
-        template = TemplateConfig.from_dict(cfg.prompt_template) if cfg.prompt_template else get_preset(DEFAULT_PRESET)
-        rows = read_split(folder, "train")
-        rows = rows[: cfg.max_train_examples] if cfg.max_train_examples else rows
-        out = self.ctx.run_dir / f"{self.name}_train.jsonl"
-        tmp = out.with_name(f".{out.name}.tmp")
-        with tmp.open("w", encoding="utf-8") as handle:
-            for record in to_records(rows, "openai-chat", template):
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        tmp.replace(out)
-        cfg.format, cfg.prompt_template = "openai-chat", template.to_dict()
-        self._log("info", f"Wrote {len(rows)} training examples of {folder.name} as {out.name}.")
-        return out
-
-    def _check_file(self, path_text: str | None, what: str) -> Path:
-        from core.hosted.common import FileRejectedError
-
-        if not path_text:
-            raise FileRejectedError(f"No {what} file was given for the {self.provider.name} fine-tune.")
-        path = Path(path_text)
-        if what == "training" and path.is_dir():
-            path = self._from_curated(path)
-        elif what == "training" and self.cfg.prompt_template is None and path.is_file():
-            from core.formats.export import read_export_manifest
-
-            template = read_export_manifest(path).get("template")
-            self.cfg.prompt_template = template if isinstance(template, dict) else None
-        if not path.is_file():
-            raise FileRejectedError(f"The {what} file {path} does not exist.")
+    def _validate(self, path: Path, what: str) -> None:
         for warning in check_training_file(path, self.name, self.cfg.format, what):
             self._log("warning", warning)
-        return path
 
     def cancelled_before_job(self) -> bool:
         if self.ctx.cancel_requested():

@@ -34,6 +34,7 @@ from typing import Any
 import openai
 
 from core.errors import UserFacingError
+from core.hosted.common import rejected_sentence
 from core.hosted.openai_client import FileRejectedError, JobFailedError, explain, is_transient, make_client, scrub
 from core.hosted.openai_finetune import (
     KEY_ENV,
@@ -49,6 +50,7 @@ from core.hosted.openai_finetune import (
     request_resume,
 )
 from core.training.backends.base import TERMINAL_STATUSES, RunContext, read_events
+from core.training.backends.hosted_files import TrainingFiles
 
 
 # -- run state kept in the run folder --------------------------------------------------------------
@@ -103,8 +105,10 @@ class _State:
         tmp.replace(path)
 
 
-class OpenAIBackend:
+class OpenAIBackend(TrainingFiles):
     name = "openai"
+    provider_name = "OpenAI"
+    file_error = FileRejectedError
 
     def run(self, ctx: RunContext) -> None:
         self.ctx = ctx
@@ -148,50 +152,14 @@ class OpenAIBackend:
             self._emit("status", status=status, message=message, remote_job_id=self.state.job_id)
 
     # -- before the job ------------------------------------------------------------------------
-    def _from_curated(self, folder: Path) -> Path:
-        """A curated dataset folder: its train split in OpenAI chat format, written in the run folder."""
-        from core.data.curated import read_split
-        from core.formats.render import DEFAULT_PRESET, TemplateConfig, get_preset, to_records
-
-        cfg = self.cfg
-        template = TemplateConfig.from_dict(cfg.prompt_template) if cfg.prompt_template else get_preset(DEFAULT_PRESET)
-        rows = read_split(folder, "train")
-        rows = rows[: cfg.max_train_examples] if cfg.max_train_examples else rows
-        out = self.ctx.run_dir / "openai_train.jsonl"
-        tmp = out.with_name(f".{out.name}.tmp")
-        with tmp.open("w", encoding="utf-8") as handle:
-            for record in to_records(rows, cfg.format, template):
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        tmp.replace(out)
-        cfg.prompt_template = template.to_dict()   # registered with the models, for the playground
-        self._log("info", f"Wrote {len(rows)} training examples of {folder.name} as {out.name}.")
-        return out
-
-    def _check_file(self, path_text: str | None, what: str) -> Path:
-        if not path_text:
-            raise FileRejectedError(f"No {what} file was given for the OpenAI fine-tune.")
-        path = Path(path_text)
-        if what == "training" and path.is_dir():
-            path = self._from_curated(path)
-        elif what == "training" and self.cfg.prompt_template is None:
-            from core.formats.export import read_export_manifest
-
-            template = read_export_manifest(path).get("template") if path.is_file() else None
-            self.cfg.prompt_template = template if isinstance(template, dict) else None
-        if not path.is_file():
-            raise FileRejectedError(f"The {what} file {path} does not exist.")
+    def _validate(self, path: Path, what: str) -> None:
         from core.formats.validate import validate_file
 
         report = validate_file(path, self.cfg.format, model=self.cfg.model)
         for warning in report.warnings[:20]:
             self._log("warning", f"{path.name}: {warning}")
         if not report.ok:
-            first = report.errors[0]
-            where = f"line {first.line}: " if first.line else ""
-            more = f" (and {len(report.errors) - 1} more errors)" if len(report.errors) > 1 else ""
-            raise FileRejectedError(f"The {what} file {path.name} cannot be used for OpenAI fine-tuning: "
-                                    f"{where}{first.message.rstrip('.')}{more}.")
-        return path
+            raise FileRejectedError(rejected_sentence(report, what, path.name, "OpenAI"))
 
     def _upload(self, path: Path, what: str) -> str:
         try:
