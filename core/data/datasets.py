@@ -68,11 +68,11 @@ from core.data.rowblocks import (
     block_from_range,
     block_from_values,
     byte_ranges,
-    ordered_map,
     pair_digests,
     split_lines,
     text_block,
 )
+from core.data.workers import ordered_map
 from core.paths import results_dir
 
 if TYPE_CHECKING:  # imported where used: worker processes never need pyarrow
