@@ -255,6 +255,18 @@ def browser(headless: bool = True) -> Iterator[Any]:
             instance.close()
 
 
+@contextlib.contextmanager
+def browser_context(locale: str = "en-US", width: int = 1400, height: int = 900) -> Iterator[Any]:
+    """A browser context (tabs sharing it are ``context.new_page()``) whose pages send ``locale``
+    as the browser's language: a visit with no ?lang= and no stored choice follows it."""
+    with browser() as instance:
+        context = instance.new_context(viewport={"width": width, "height": height}, locale=locale)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
 class Driver:
     """A person at one browser page: every action waits for the script run it causes to finish.
 
@@ -277,6 +289,15 @@ class Driver:
         self.runs.wait_full(self.page, since, timeout_s)
         if ready:
             self.widget(ready).first.wait_for(timeout=timeout_s * 1000)
+        settle(self.page, timeout_s=timeout_s)
+
+    def reload(self, ready: str, timeout_s: float = 300) -> None:
+        """``page.reload()`` (a new Streamlit session on the same URL), waiting for its first run and
+        for the widget ``ready``."""
+        since = self.runs.full_count(self.page)
+        self.page.reload()
+        self.runs.wait_full(self.page, since, timeout_s)
+        self.widget(ready).first.wait_for(timeout=timeout_s * 1000)
         settle(self.page, timeout_s=timeout_s)
 
     def act(self, action: Any, timeout_s: float | None = None) -> None:

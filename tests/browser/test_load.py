@@ -45,7 +45,7 @@ ACTION_LIMIT_S = 300.0       # one action the app has not finished in 5 minutes 
 MIN_SLIDER_MOVES, MIN_GENERATIONS = 4, 2
 MAX_NEW_TOKENS = 8
 OPENAI_MODEL = "gpt-4o-mini-2024-07-18"
-LANG = "pt"                  # the app's default language: these sessions never touch the switch
+LANG = "pt"                  # every session opens with ?lang=pt (the texts below are Portuguese)
 # Slider moves on page 1 (key, thumb, key press); each pair goes and comes back.
 MOVES = [("dados_tokens", 1, "PageUp"), ("dados_tokens", 1, "PageDown"),
          ("dados_title_chars", 0, "ArrowRight"), ("dados_title_chars", 0, "ArrowLeft"),
@@ -138,14 +138,14 @@ class Session:
 # -- what the sessions do ----------------------------------------------------------------------------
 async def launch_training(s: Session, url: str) -> None:
     """Session 0: a long CPU demo run on the seed split (cancelled at the end)."""
-    await s.open(url, ready="dados_tokens")
+    await s.open(f"{url}/?lang={LANG}", ready="dados_tokens")
     await s.navigate(T("nav.treino"), ready="treino.launch")
     await s.set_number("treino.max_steps", 500)
     await s.act("launch", lambda: s.widget("treino.launch").locator("button").click())
 
 
 async def curate(s: Session, url: str, until: float) -> None:
-    await s.open(url, ready="dados_tokens")
+    await s.open(f"{url}/?lang={LANG}", ready="dados_tokens")
     n = 0
     while (n < MIN_SLIDER_MOVES or time.time() < until) and not s.errors:
         key, thumb, press = MOVES[(n + s.index) % len(MOVES)]
@@ -176,7 +176,7 @@ async def curate(s: Session, url: str, until: float) -> None:
 
 
 async def playground(s: Session, url: str, until: float) -> None:
-    await s.open(url, ready="dados_tokens")
+    await s.open(f"{url}/?lang={LANG}", ready="dados_tokens")
     await s.navigate(T("nav.playground"), ready="pg_mode")
 
     async def add_model() -> None:
