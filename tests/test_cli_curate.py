@@ -189,6 +189,9 @@ def test_name_saves_versions_in_the_database(tmp_path: Path) -> None:
         folder = resolve_source("amostra", store)
         assert folder.name == "v2" and read_split(folder, "train")
         assert [r["version"] for r in store.fetch_dicts("SELECT version FROM curated_datasets ORDER BY 1")] == [1, 2]
+        from core.selection import get_current
+
+        assert get_current(store, "dataset") == "amostra@v2"  # the app's pages 2-5 open with what the CLI saved
 
 
 def test_a_locked_database_is_one_sentence(tmp_path: Path) -> None:

@@ -54,6 +54,9 @@ def test_train_in_the_foreground_then_runs(tiny_model_dir: Path, capsys) -> None
         config = json.loads(run["config_json"])
         assert config["max_steps"] == 3 and config["learning_rate"] == 0.003 and config["data_path"].endswith("seed")
         assert Path(run["run_dir"], "config.json").exists() and Path(run["run_dir"], "adapter").is_dir()
+        from core.selection import get_current
+
+        assert get_current(store, "run") == run["id"]  # the app's pages 3-5 open with the run the CLI launched
     assert main(["runs"]) == 0
     table = capsys.readouterr().out
     assert run["id"] in table and "succeeded" in table

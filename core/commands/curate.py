@@ -217,9 +217,11 @@ def run(args: argparse.Namespace) -> int:
     if args.name:
         from core.commands import open_store
         from core.data.curation_io import save_curated
+        from core.selection import set_current
 
         with open_store() as db:
             saved = save_curated(db, args.name, split, allow_no_test=args.allow_no_test)
+            set_current(db, "dataset", f"{saved['name']}@v{saved['version']}")  # the app's pages open with it
         print(f"saved {saved['name']} v{saved['version']} in {saved['folder']}")
     if not args.out and not args.name:
         print("nothing written (give --out DIR and/or --name NAME)", file=sys.stderr)

@@ -28,6 +28,7 @@ from typing import Any
 from core.commands import open_store
 from core.config import ConfigError
 from core.formats.render import FORMATS
+from core.selection import remember_launch
 from core.training.config import (
     BACKENDS,
     DEVICES,
@@ -267,6 +268,7 @@ def run(args: argparse.Namespace) -> int:
     config.validate()  # bad options are named before any database work (launch checks again)
     with open_store() as store:
         run_id = jobs.launch(store, config)
+        remember_launch(store, run_id, config.backend, config.base_model)  # the app's pages 3-5 open with it
         print(f"run {run_id} started ({config.backend}, {config.remote_model()}, data {config.data}); "
               f"folder {jobs.runs_dir() / run_id}")
         if args.detach:
