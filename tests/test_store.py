@@ -62,3 +62,29 @@ def test_cli_db_command(tmp_path, capsys) -> None:
 
     assert main(["--db", str(tmp_path / "c.duckdb"), "db"]) == 0
     assert "migration: 0001_settings" in capsys.readouterr().out
+
+
+def test_sessions_writing_one_setting_at_once_never_conflict(tmp_path) -> None:
+    """The app's sessions write the same setting together (the current models on page 4 under the load
+    test): every write lands, none fails with DuckDB's 'Conflict on update' or 'Duplicate key'."""
+    import threading
+
+    errors: list[str] = []
+    with Store(tmp_path / "s.duckdb") as store:
+        def work(i: int) -> None:
+            try:
+                for n in range(100):
+                    set_setting(store, "current.models", f"{i}-{n}")
+            except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
+                errors.append(repr(exc)[:200])
+            finally:
+                store.close_cursor()
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert get_setting(store, "current.models", "").endswith("-99")
+        assert store.fetchone("SELECT count(*) FROM settings WHERE key = 'current.models'") == (1,)

@@ -17,4 +17,8 @@ def get_setting(store: Store, key: str, default: str | None = None) -> str | Non
 
 
 def set_setting(store: Store, key: str, value: str) -> None:
-    store.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [key, value])
+    # under the store's write lock: the app's sessions write the same keys at once (the current
+    # models, the language), and two bare writes of one key in DuckDB fail ("Conflict on update",
+    # "Duplicate key") instead of one waiting for the other
+    with store.transaction():
+        store.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [key, value])
