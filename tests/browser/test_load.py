@@ -242,7 +242,9 @@ async def load(url: str, results: Path) -> dict[str, Any]:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         sessions: list[Session] = []
         for i in range(SESSIONS):
-            context = await browser.new_context(viewport={"width": 1280, "height": 900})
+            # Portuguese both ways: the URL's ?lang=pt, and a pt-BR browser for a session that starts
+            # again without it (seen under load: two sessions ended in English with an en-US browser)
+            context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="pt-BR")
             await context.add_init_script(WS_RECORDER)
             page = await context.new_page()
             page.set_default_timeout(ACTION_LIMIT_S * 1000)
