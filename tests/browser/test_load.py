@@ -183,7 +183,10 @@ async def playground(s: Session, url: str, until: float) -> None:
         await s.widget("pg_models").locator("[role=combobox]").click()
         await s.page.get_by_role("option", name=f"{OPENAI_MODEL} · openai", exact=True).click()
         await s.page.keyboard.press("Escape")
-    await s.act("add model", add_model)
+    # The study's current models are shared: once a session has chosen the OpenAI model, later
+    # sessions open with it already selected (and then it is no longer an option to click).
+    if not await s.widget("pg_models").get_by_text(f"{OPENAI_MODEL} · openai", exact=True).count():
+        await s.act("add model", add_model)
     details = s.page.locator("[data-testid='stExpander'] details").filter(
         has=s.page.locator("summary", has_text=T("playground.settings_shared"))).last
     await details.locator("summary").first.click()
