@@ -302,14 +302,6 @@ class HostedBackend(TrainingFiles):
             self._set_status(status)
             self._sleep(self.cfg.poll_interval_s)
 
-    def _sleep(self, seconds: float) -> None:
-        """Sleep in short slices so a cancel request is acted on quickly."""
-        end = time.time() + seconds
-        while time.time() < end:
-            if self.ctx.cancel_requested() and not self.state.cancel_sent:
-                return
-            time.sleep(min(0.2, max(0.0, end - time.time())))
-
     def _controls(self) -> None:
         if self.ctx.cancel_requested() and not self.state.cancel_sent:
             self.state.cancel_sent = True

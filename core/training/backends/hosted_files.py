@@ -6,11 +6,13 @@
 A curated dataset folder becomes its train split as OpenAI chat JSONL in the run folder
 (``<backend name>_train.jsonl``: ``openai_train.jsonl``, ``together_train.jsonl``, ...), written
 through a temporary name and a rename; an exported file lends its manifest's prompt template to the
-run (the playground reuses it). What a provider accepts is its own ``_validate``.
+run (the playground reuses it). What a provider accepts is its own ``_validate``. Also the polling
+sleep every hosted backend shares (``_sleep``, cut short by a cancel request).
 """
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +20,13 @@ from core.training.backends.base import RunContext
 
 
 class TrainingFiles:
-    """``_from_curated`` and ``_check_file``, for a backend that has ``name``, ``ctx``, ``cfg`` and ``_log``."""
+    """``_from_curated``, ``_check_file`` and ``_sleep``, for a backend that has ``name``, ``ctx``, ``cfg``,
+    ``state`` (with ``cancel_sent``) and ``_log``."""
 
     name: str
     ctx: RunContext
     cfg: Any
+    state: Any
     file_error: type[Exception]          # raised with one sentence when the file cannot be used
 
     @property
@@ -36,6 +40,14 @@ class TrainingFiles:
     def _validate(self, path: Path, what: str) -> None:
         """Check ``path`` against the provider's rules: log the warnings, raise ``file_error`` on an error."""
         raise NotImplementedError
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep between polls in short slices, so a cancel (or pause) request is acted on quickly."""
+        end = time.time() + seconds
+        while time.time() < end:
+            if self.ctx.cancel_requested() and not self.state.cancel_sent:
+                return
+            time.sleep(min(0.2, max(0.0, end - time.time())))
 
     def _from_curated(self, folder: Path) -> Path:
         """A curated dataset folder: its train split as OpenAI chat JSONL, written in the run folder."""

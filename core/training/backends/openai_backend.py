@@ -246,14 +246,6 @@ class OpenAIBackend(TrainingFiles):
             self._set_status(job.status)
             self._sleep(self.cfg.poll_interval_s)
 
-    def _sleep(self, seconds: float) -> None:
-        """Sleep in short slices so a cancel or pause request is acted on quickly."""
-        end = time.time() + seconds
-        while time.time() < end:
-            if self.ctx.cancel_requested() and not self.state.cancel_sent:
-                return
-            time.sleep(min(0.2, max(0.0, end - time.time())))
-
     def _controls(self) -> None:
         jobs, run_dir, job_id = self.client.fine_tuning.jobs, self.ctx.run_dir, self.state.job_id
         try:
