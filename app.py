@@ -2,7 +2,8 @@
 
     streamlit run app.py
 
-st.navigation over the five pages in paginas/ (one per step of the journey), plus a shared
+st.navigation over the pages in paginas/ (one per step of the journey, then the whole study as
+a re-runnable recipe), plus a shared
 sidebar with the language switch and the database status. Pages are thin: they read widgets,
 build one config object, call core/, and draw the result.
 
@@ -41,5 +42,6 @@ PAGES = [
     st.Page("paginas/3_treino.py", title=tr("nav.treino"), icon=":material/model_training:", url_path="treino"),
     st.Page("paginas/4_playground.py", title=tr("nav.playground"), icon=":material/forum:", url_path="playground"),
     st.Page("paginas/5_resultados.py", title=tr("nav.resultados"), icon=":material/leaderboard:", url_path="resultados"),
+    st.Page("paginas/6_estudo.py", title=tr("nav.estudo"), icon=":material/receipt_long:", url_path="estudo"),
 ]
 st.navigation(PAGES).run()

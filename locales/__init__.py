@@ -16,7 +16,8 @@ import importlib
 
 LANGUAGES = {"en": "English", "pt": "Português (Brasil)"}
 DEFAULT_LANGUAGE = "en"  # the README's language: a visit with no choice and no browser hint
-MODULES = ("common", "dados", "formatos", "treino", "playground", "resultados", "core_text", "selection")
+MODULES = ("common", "dados", "formatos", "treino", "playground", "resultados", "core_text", "selection",
+           "estudo", "linhagem", "checkpoints", "confianca")
 
 
 @functools.cache

@@ -11,6 +11,7 @@ TEXT = {
     "nav.treino": ("3 Training", "3 Treino"),
     "nav.playground": ("4 Playground", "4 Playground"),
     "nav.resultados": ("5 Results", "5 Resultados"),
+    "nav.estudo": ("6 Study recipe", "6 Receita do estudo"),
     "common.error": ("{message}", "{message}"),
     "common.na": ("n/a", "n/d"),
     "common.bundled": ("bundled", "embutido"),

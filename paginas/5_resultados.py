@@ -23,9 +23,12 @@ from core.compare import results
 from ui import results_charts as charts
 from ui.common import get_store, lang, tr
 from ui.model_choice import registered_models
+from ui.resultados_checkpoints import checkpoints_tab
+from ui.resultados_confianca import trust_tab
 from ui.resultados_eval_form import eval_form, variant_label
 from ui.resultados_examples import examples_tab
 from ui.resultados_files import import_section, xlsx_section
+from ui.resultados_linhagem import lineage_tab
 from ui.resultados_progress import choose_evaluation, progress_panel
 from ui.resultados_tables import criteria_table, leaderboard_table, named, overview_table, pair_test, runs_table
 
@@ -85,8 +88,11 @@ if EVAL_ID:
         (variants[0] if variants else "default")
     with st.expander(tr("resultados.overview")):
         overview_table(store, EVAL_ID)
-    tabs = st.tabs([tr("resultados.tab.leaderboard"), tr("resultados.tab.costs"), tr("resultados.tab.criteria"),
-                    tr("resultados.tab.examples"), tr("resultados.tab.files")])
+# The study-wide tabs (checkpoints, trust, lineage) need no evaluation chosen: they come last.
+tabs = st.tabs([tr("resultados.tab.leaderboard"), tr("resultados.tab.costs"), tr("resultados.tab.criteria"),
+                tr("resultados.tab.examples"), tr("resultados.tab.files"), tr("resultados.tab.checkpoints"),
+                tr("resultados.tab.trust"), tr("resultados.tab.lineage")])
+if EVAL_ID:
     with tabs[0]:
         leaderboard_tab(EVAL_ID, VARIANT)
     with tabs[1]:
@@ -99,4 +105,13 @@ if EVAL_ID:
         xlsx_section(store, EVAL_ID)
         import_section(store)
 else:
-    import_section(store)
+    for tab in tabs[:4]:
+        tab.info(tr("resultados.no_evaluation"))
+    with tabs[4]:
+        import_section(store)
+with tabs[5]:
+    checkpoints_tab(store, LANG)
+with tabs[6]:
+    trust_tab(store, LANG)
+with tabs[7]:
+    lineage_tab(store, LANG)

@@ -40,7 +40,7 @@ from core.paths import db_path
 
 # Modules of this package that contribute migrations; each has MIGRATIONS = [(name, sql), ...].
 MIGRATION_MODULES = ("core.store.base", "core.store.curation", "core.store.formats",
-                     "core.store.runs", "core.store.compare")
+                     "core.store.runs", "core.store.compare", "core.store.ratings", "core.store.study")
 
 
 class DatabaseLockedError(UserFacingError):

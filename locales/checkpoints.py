@@ -1,0 +1,5 @@
+"""UI text of checkpoints (English, Portuguese): see locales/__init__.py."""
+from __future__ import annotations
+
+TEXT: dict[str, tuple[str, str]] = {
+}
