@@ -47,6 +47,7 @@ from core.compare.prompt_variants import VARIANTS, PromptVariant, variant_refere
 from core.config import ConfigBase, option
 from core.errors import UserFacingError
 from core.store import compare as db
+from core.study import lineage
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -172,6 +173,9 @@ def prepare_evaluation(store: Store, config: EvalConfig, eval_id: str | None = N
         db.create_evaluation(store, eval_id, "eval", existing["title"], existing["config_json"], existing["status"], [],
                              models)
         db.update_evaluation(store, eval_id, config_json=config.to_json())
+    if existing is None or not existing.get("lineage_json"):  # the answers' lineage is the first run's
+        db.update_evaluation(store, eval_id, lineage_json=lineage.to_json(
+            lineage.record(lineage.evaluation_inputs(store, config, models))))
     return eval_id
 
 

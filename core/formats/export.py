@@ -32,6 +32,7 @@ from core.formats.render import (
     to_records,
 )
 from core.formats.stats import format_stats
+from core.study import lineage
 
 
 @dataclass
@@ -93,6 +94,8 @@ def export_training_file(rows: Sequence[dict[str, Any]], fmt: str, template: Tem
         "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body),
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+    # the recipe step (if any) and the source dataset's fingerprints, for `study diff` and `study export`
+    manifest["lineage"] = lineage.record(lineage.export_inputs(source, fmt, split, template.to_dict(), local))
     if fmt == "chat-template":
         # where each answer starts in "text" (completion-only loss; TRL's older
         # DataCollatorForCompletionOnlyLM and Unsloth's train_on_responses_only take this string)

@@ -209,6 +209,8 @@ MIGRATIONS += [
         );
     """),
 ]
+# Lineage (issue 13, core/study/lineage.py): the recipe step and the inputs' fingerprints of an evaluation.
+MIGRATIONS += [("0452_evaluations_lineage", "ALTER TABLE evaluations ADD COLUMN lineage_json VARCHAR")]
 
 
 def get_evaluation(store: Store, eval_id: str) -> dict[str, Any] | None:
@@ -239,7 +241,7 @@ def create_evaluation(store: Store, eval_id: str, source: str, title: str, confi
 
 def update_evaluation(store: Store, eval_id: str, **fields: Any) -> None:
     allowed = {"config_json", "status", "status_message", "phase", "done", "total", "started_at", "ended_at",
-               "heartbeat_at", "wall_s", "title"}
+               "heartbeat_at", "wall_s", "title", "lineage_json"}
     unknown = set(fields) - allowed
     if unknown:
         raise KeyError(f"unknown evaluation fields: {sorted(unknown)}")

@@ -84,6 +84,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE runs ADD COLUMN billed_total_price DOUBLE;
         ALTER TABLE runs ADD COLUMN step_unit VARCHAR;          -- NULL: steps; 'percent' (Fireworks)
     """),
+    # Lineage (issue 13): the recipe step that launched the run and its inputs' fingerprints
+    # (core/study/lineage.py), so `study diff` can say what differs between two runs.
+    ("0304_runs_lineage", "ALTER TABLE runs ADD COLUMN lineage_json VARCHAR"),
 ]
 
 TERMINAL = ("succeeded", "failed", "cancelled", "lost")

@@ -40,6 +40,7 @@ from core.errors import UserFacingError
 from core.paths import PROJECT_ROOT, runs_dir
 from core.store import Store
 from core.store import runs as db
+from core.study import lineage
 from core.training.backends.base import (
     CANCEL_FILE,
     CONFIG_FILE,
@@ -149,13 +150,15 @@ def launch(store: Store, config: TrainConfig, env: dict[str, str] | None = None,
                            "curated_version": data.curated_version})
     _write_json(run_dir / CONFIG_FILE, stored)
     base_model = config.remote_model()
+    # the recipe step (if any) and the fingerprints of the run's inputs, for `study diff` and page 5
+    lineage_json = lineage.to_json(lineage.record(lineage.run_inputs(store, config, data)))
     with store.transaction():
         db.insert_run(store, {
             "id": run_id, "backend": config.backend, "base_model": base_model, "curated_name": data.curated_name,
             "curated_version": data.curated_version, "data_path": str(data.path), "format": config.format,
             "config_json": json.dumps(stored, ensure_ascii=False, sort_keys=True), "status": "starting",
             "run_dir": str(run_dir), "estimated_cost_usd": getattr(estimate, "total_cost_usd", None),
-            "estimated_wall_s": getattr(estimate, "time_s", None),
+            "estimated_wall_s": getattr(estimate, "time_s", None), "lineage_json": lineage_json,
         })
     if estimate is not None:
         with contextlib.suppress(Exception):
