@@ -6,6 +6,8 @@
 
 Running the same command again resumes it (answers already stored are kept); ``--id`` resumes a
 given evaluation. A model given as a folder is registered as a local model first.
+
+    python -m core eval --checkpoints RUN --limit 10     # every checkpoint of a run: metric vs step, "did it learn?"
 """
 from __future__ import annotations
 
@@ -28,13 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--models", help=field_help(EvalConfig, "models") + " A model folder is registered first.")
     parser.add_argument("--data", default="seed-study", help=field_help(EvalConfig, "data"))
     parser.add_argument("--split", default="test", choices=["test", "train"], help=field_help(EvalConfig, "split"))
-    parser.add_argument("--limit", type=int, default=20, help=field_help(EvalConfig, "limit"))
+    parser.add_argument("--limit", type=int, default=None, help=field_help(EvalConfig, "limit")
+                        + " Default: 20 (10 with --checkpoints).")
     parser.add_argument("--seed", type=int, default=0, help=field_help(EvalConfig, "seed"))
     parser.add_argument("--variants", default="default",
                         help=f"{field_help(EvalConfig, 'variants')} Comma-separated: {', '.join(VARIANTS)}.")
     parser.add_argument("--metrics", default=None, help=field_help(EvalConfig, "metrics") + " Comma-separated.")
     parser.add_argument("--main-metric", default="semantic", help=field_help(EvalConfig, "main_metric"))
-    parser.add_argument("--max-new-tokens", type=int, default=96, help=field_help(EvalConfig, "max_new_tokens"))
+    parser.add_argument("--max-new-tokens", type=int, default=None, help=field_help(EvalConfig, "max_new_tokens")
+                        + " Default: 96 (64 with --checkpoints).")
     parser.add_argument("--temperature", type=float, default=0.0, help=field_help(EvalConfig, "temperature"))
     parser.add_argument("--batch-size", type=int, default=16, help=field_help(EvalConfig, "batch_size"))
     parser.add_argument("--judge", default=None, help=field_help(EvalConfig, "judge_model"))
@@ -42,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "({title}, {reference}, {answer}); default: the built-in rubric.")
     parser.add_argument("--id", default=None, help="Resume this evaluation id (its own settings are used).")
     parser.add_argument("--xlsx", default=None, help="Also write the workbook (same as `report --xlsx`).")
+    parser.add_argument("--checkpoints", default=None, metavar="RUN",
+                        help="Score the base model, every checkpoint and the final model of this run on its own "
+                             "dataset's test split (resumable); prints metric vs step and whether it learned.")
     parser.set_defaults(func=run)
 
 
@@ -70,8 +77,8 @@ def _config_from_args(args: argparse.Namespace) -> EvalConfig:
                                   f"({getattr(exc, 'strerror', None) or exc}).") from None
     config = EvalConfig(
         models=_csv(args.models), data=args.data, split=args.split,
-        limit=args.limit or None, seed=args.seed, variants=_csv(args.variants) or ["default"],
-        main_metric=args.main_metric, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
+        limit=20 if args.limit is None else (args.limit or None), seed=args.seed, variants=_csv(args.variants) or ["default"],
+        main_metric=args.main_metric, max_new_tokens=args.max_new_tokens or 96, temperature=args.temperature,
         batch_size=args.batch_size, judge_model=args.judge, **extra)
     config.validate()
     return config
@@ -82,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
 
     from core.compare.results import leaderboard
 
+    if args.checkpoints:
+        return _run_checkpoints(args)
     if args.xlsx:
         from core.compare.xlsx import check_report_path
 
@@ -116,4 +125,29 @@ def run(args: argparse.Namespace) -> int:
             from core.compare.xlsx import write_report
 
             print(f"workbook: {write_report(store, args.xlsx, eval_id)}")
+    return 0
+
+
+def _run_checkpoints(args: argparse.Namespace) -> int:
+    from core.compare.checkpoints import checkpoint_curve, find_run, learned, render_curve, score_checkpoints
+
+    with open_store() as store:
+        run_id = find_run(store, args.checkpoints)["id"]
+        shown = []
+
+        def progress(done: int, total: int, message: str) -> None:
+            shown.append(done)
+            print(f"\r[{done}/{total}] {message[:90]:<90}", end="", file=sys.stderr, flush=True)
+
+        try:
+            eval_id = score_checkpoints(store, run_id, limit=10 if args.limit is None else args.limit, seed=args.seed,
+                                        metrics=_csv(args.metrics) or None, max_new_tokens=args.max_new_tokens or 64,
+                                        on_progress=progress)
+        finally:
+            if shown:
+                print(file=sys.stderr)
+        curve = checkpoint_curve(store, run_id, args.main_metric)
+        print(f"evaluation: {eval_id} (checkpoints of {run_id})")
+        print(render_curve(curve))
+        print(learned(curve).sentence())
     return 0
