@@ -340,6 +340,10 @@ def parse_seed_layout(rows: list[list[Any]]) -> tuple[list[str], list[tuple[str,
     return None
 
 
+def _is_seed_header(row: list[Any]) -> bool:
+    return len(row) >= 3 and _norm(row[0]) in _TITLE_NAMES and _norm(row[1]) in _REFERENCE_NAMES
+
+
 def _imported_model(label: str) -> dict[str, Any]:
     match = re.match(r"^\s*(?:fine[- ]?tuned|ft)[\s:_-]+(.+)$", label, re.I)
     base = match.group(1).strip() if match else label
@@ -350,6 +354,7 @@ def _imported_model(label: str) -> dict[str, Any]:
 def import_sheet(store: Store, path: str | Path, score: bool = True) -> list[str]:
     """Import every sheet of ``path`` in the seed layout as an evaluation; returns their ids.
     Importing the same file again replaces what it imported before."""
+    from core.compare.human_ratings import split_ratings, store_ratings
     from core.compare.metrics import DEFAULT_METRICS, score_answers
 
     path = Path(path).expanduser()
@@ -368,6 +373,8 @@ def import_sheet(store: Store, path: str | Path, score: bool = True) -> list[str
     # leaves the database as it was (an earlier import of the same file included).
     prepared = []
     for sheet, rows in _read_tables(path).items():
+        # Human rating columns (Nota/Rating/Score <model>) leave the rows first: core/compare/human_ratings.py
+        rows, ratings = split_ratings(path.name, sheet, rows, _is_seed_header, clean_cell)
         parsed = parse_seed_layout(rows)
         if parsed is None or not parsed[1]:
             continue
@@ -384,17 +391,18 @@ def import_sheet(store: Store, path: str | Path, score: bool = True) -> list[str
             values = score_answers([a["answer"] for a in good], [a["reference"] for a in good], DEFAULT_METRICS)
             scores = [(eval_id, a["model_id"], "default", a["idx"], name, value, None)
                       for a, row_scores in zip(good, values) for name, value in row_scores.items()]
-        prepared.append((eval_id, sheet, details, body, models, answers, scores))
+        prepared.append((eval_id, sheet, details, body, models, answers, scores, ratings))
     if not prepared:
         raise ImportSheetError(
             f"No sheet of {path.name} is in the comparison layout: the first row must be "
             f"'{TITLE_HEADER} | {REFERENCE_HEADER} | <model> | ...'.")
     with store.transaction():
-        for eval_id, sheet, details, body, models, answers, scores in prepared:
+        for eval_id, sheet, details, body, models, answers, scores, ratings in prepared:
             db.delete_evaluation(store, eval_id)
             db.create_evaluation(store, eval_id, "import", f"{path.name} · {sheet}", details, "imported",
                                  [(i, title, ref) for i, (title, ref, _) in enumerate(body)], models)
             db.save_answers(store, answers)
             db.update_evaluation(store, eval_id, done=len(answers), total=len(answers))
             db.save_scores(store, scores)
+            store_ratings(store, eval_id, path.name, sheet, ratings, {m["display_name"]: m["model_id"] for m in models})
     return [item[0] for item in prepared]
