@@ -124,8 +124,7 @@ def plan_section(store: Store, recipe: Any, path: str) -> list[dict[str, Any]]:
     """The steps as the next run would take them (reuse, run, skip and why); returns the plan."""
     from core.study.runner import plan_recipe
 
-    study = recipe.to_dict()["study"]
-    st.markdown(tr("estudo.open.about", title=study.get("title") or study["name"], name=study["name"],
+    st.markdown(tr("estudo.open.about", title=recipe.study.title or recipe.name, name=recipe.name,
                    path=_shown(Path(path))))
     try:
         plan = plan_recipe(store, recipe)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from core.errors import UserFacingError
 from core.study import launch
@@ -113,5 +114,5 @@ def summary(state: dict[str, Any]) -> None:
                                                      ("paginas/5_resultados.py", "resultados", ":material/leaderboard:"))):
         try:
             column.page_link(page, label=tr(f"estudo.end.{key}"), icon=icon)
-        except Exception:  # a page run outside the app's navigation (AppTest) has no other pages to link
+        except StreamlitPageNotFoundError:  # a page run outside the app's navigation (AppTest): a plain link
             column.markdown(f"[{tr(f'estudo.end.{key}')}](/{key})")

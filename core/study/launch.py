@@ -97,7 +97,7 @@ def study_name(recipe_path: str | Path) -> str:
     """The ``[study] name`` of a recipe (its errors are the recipe's one sentence)."""
     from core.study.recipe import load_recipe
 
-    return str(load_recipe(recipe_path).to_dict()["study"]["name"])
+    return load_recipe(recipe_path).name
 
 
 # -- an uploaded recipe ----------------------------------------------------------------------------

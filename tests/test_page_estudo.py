@@ -1,0 +1,112 @@
+"""AppTest of page 6 (the study recipe): the bundled seed study listed with its steps, nothing to export
+on an empty database, a bad upload told in one sentence (nothing saved), a good upload kept and
+opened, run in the background with the real CLI to its end (progress read back, a summary), and then
+the current study's recipe shown and downloadable; both languages.
+
+    .venv/bin/python -m pytest -q tests/test_page_estudo.py
+"""
+from __future__ import annotations
+
+import time
+import tomllib
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+from test_study_launch import tiny_recipe
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "paginas" / "6_estudo.py")
+SEED_RECIPE = ROOT / "dados" / "estudos" / "seed-study.toml"
+
+
+def _app(lang: str = "en") -> AppTest:
+    import streamlit as st
+
+    st.cache_resource.clear()  # the page's Store is cached per process: open this test's database
+    st.cache_data.clear()
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["lang"] = lang
+    return at.run()
+
+
+def _frame(at: AppTest, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_empty_database_lists_the_bundled_recipe_and_its_steps() -> None:
+    at = _app()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    assert at.title[0].value == "Study recipe"
+    assert any("nothing to export yet" in i.value and "page 1" in i.value for i in at.info)
+    assert not at.download_button
+    choice = at.selectbox(key="estudo_recipe")
+    assert str(SEED_RECIPE) in choice.options and choice.value == str(SEED_RECIPE)
+    assert choice.format_func(choice.value) == "seed-study.toml · bundled"
+    plan = _frame(at, "Step")
+    assert list(plan["Step"])[:2] == ["data", "curation"]
+    assert set(plan["Next run"]) <= {"will run", "will reuse", "skipped"} and "will run" in set(plan["Next run"])
+    skipped = plan[plan["Next run"] == "skipped"]
+    assert skipped.empty or skipped["Why"].str.contains("API_KEY|account").all(), skipped
+    assert at.button(key="estudo_run").label == "Run the recipe"
+    assert any("python -m core study run" in c.value for c in at.caption)
+    pt = _app("pt")
+    assert not pt.exception and pt.title[0].value == "Receita do estudo"
+    assert "Etapa" in _frame(pt, "Etapa").columns and "vai rodar" in set(_frame(pt, "Etapa")["Na próxima execução"])
+    assert pt.selectbox(key="estudo_recipe").format_func(str(SEED_RECIPE)) == "seed-study.toml · incluída"
+
+
+def test_a_bad_upload_is_one_sentence_and_nothing_is_saved(isolated_results: Path) -> None:
+    from core.paths import data_dir
+
+    at = _app()
+    bad = b'[study]\nname = "bad"\n\n[curation]\nname = "x"\nlora_rank = 8\n'
+    at.file_uploader(key="estudo_upload").set_value(("bad.toml", bad, "application/toml")).run()
+    assert not at.exception
+    assert len(at.error) == 1, [e.value for e in at.error]
+    message = at.error[0].value
+    assert "line" in message and "\n" not in message.strip() and "Traceback" not in message, message
+    assert not (data_dir() / "estudos" / "bad.toml").exists()
+    assert at.selectbox(key="estudo_recipe").value == str(SEED_RECIPE)   # the open recipe stays
+
+    at.file_uploader(key="estudo_upload").set_value(("worse.toml", b"[study\nname=", "application/toml")).run()
+    assert not at.exception and len(at.error) == 1 and "line 1" in at.error[0].value, [e.value for e in at.error]
+
+
+def test_upload_run_to_the_end_then_export(tmp_path: Path) -> None:
+    from core.paths import data_dir
+
+    source = tiny_recipe(tmp_path / "mine")
+    text = source.read_bytes().replace(b'path = "raw.json"', f'path = "{tmp_path / "mine" / "raw.json"}"'.encode())
+    at = _app()
+    at.file_uploader(key="estudo_upload").set_value(("tiny-study.toml", text, "application/toml")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    saved = data_dir() / "estudos" / "tiny-study.toml"
+    assert saved.read_bytes() == text
+    assert at.selectbox(key="estudo_recipe").value == str(saved)
+    plan = _frame(at, "Step")
+    assert list(plan["Step"]) == ["data", "curation", "format:openai-chat-train"]
+    assert set(plan["Next run"]) == {"will run"}
+
+    at.button(key="estudo_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.button(key="estudo_stop")                      # the live panel: Stop, the bars
+    assert any(p for p in at.get("progress"))
+    from core.study.launch import study_state
+
+    deadline = time.time() + 300
+    while study_state("tiny-study")["alive"] and time.time() < deadline:
+        time.sleep(0.5)
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Finished in" in s.value and "3 steps run, 0 reused, 0 skipped" in s.value for s in at.success), \
+        [s.value for s in at.success]
+    steps = _frame(at, "Status")
+    assert list(steps["Status"]) == ["✓ done"] * 3
+    assert set(_frame(at, "Step")["Next run"]) == {"will reuse"}    # the next run would do no work
+
+    # the study made a curated dataset: page 6 now shows the current study as a recipe
+    at = _app()
+    assert not at.exception
+    assert at.download_button and at.download_button[0].label == "Download the recipe"
+    exported = tomllib.loads(at.code[0].value)
+    assert exported["curation"]["name"] == "tiny-study-data"
