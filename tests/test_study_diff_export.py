@@ -17,6 +17,7 @@ from core.study.diff import DiffTargetError, diff_targets, render_diff, show_val
 from core.training import jobs
 
 ROOT = Path(__file__).resolve().parent.parent
+SEED_TRAIN = ROOT / "dados" / "seed" / "train.jsonl"
 
 
 def _wait(store: Store, run_id: str, timeout: float = 180.0) -> dict:
@@ -162,3 +163,67 @@ def test_show_value_keeps_cells_short() -> None:
     assert show_value(["q_proj", "v_proj"]) == "q_proj, v_proj"
     long = "/very/long/" * 10 + "train.jsonl"
     assert show_value(long).startswith("…") and show_value(long).endswith("train.jsonl") and len(show_value(long)) == 44
+
+
+def test_the_recipe_of_what_was_made_by_clicking_loads_back_and_matches_what_exists(
+        db_store: Store, tiny_model_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    from core.compare import evaluate
+    from core.data.curated import read_split, resolve_source
+    from core.data.rawfiles import fingerprint
+    from core.formats.export import default_export_path, export_training_file
+    from core.formats.render import get_preset
+    from core.models.registry import ensure_default_models
+    from core.selection import set_current
+    from core.study import lineage
+    from core.study.export import NothingToExportError, export_recipe
+    from core.study.recipe import load_recipe
+    from core.study.steps import content_fingerprint, final_model
+    from core.training.run_data import resolve_data
+
+    with pytest.raises(NothingToExportError) as caught:
+        export_recipe(db_store)
+    assert "page 1" in str(caught.value) and "\n" not in str(caught.value)
+
+    saved = save_dataset(db_store, keywords=["author"], shuffle_seed=7)   # page 1: livros@v1
+    set_current(db_store, "dataset", "livros@v1")
+    rows = read_split(resolve_source("livros@v1", db_store), "train")    # page 2: an export
+    exported = export_training_file(rows, "openai-chat", get_preset("describe"),
+                                    default_export_path("livros@v1", "openai-chat"), source="livros@v1")
+    run_id = jobs.launch(db_store, tiny_config(tiny_model_dir, data="livros", learning_rate=2e-3))   # page 3
+    assert _wait(db_store, run_id)["status"] == "succeeded"
+    ensure_default_models(db_store)
+    fine_tune = final_model(db_store, run_id)
+    config = evaluate.EvalConfig(models=["local:smollm2", fine_tune], data="livros@v1", limit=3, seed=4,
+                                 metrics=["rougeL", "chrf"], main_metric="rougeL", max_new_tokens=8)
+    eval_id = evaluate.prepare_evaluation(db_store, config)                                   # page 5
+
+    text = export_recipe(db_store)
+    assert "sk-" not in text and "***" not in text
+    path = tmp_path / "clicked.toml"
+    path.write_text(text, encoding="utf-8")
+    recipe = load_recipe(path)
+    raw = SEED_TRAIN
+    assert recipe.name == "livros" and recipe.data_path() == raw and recipe.data.fingerprint == content_fingerprint(raw)
+    # curation: the preset it is closest to, and only the fields that differ from it
+    assert recipe.curation.name == "livros" and recipe.curation.preset == "seed-notebook"
+    assert recipe.curation.settings == {"keywords": ["author"], "shuffle_seed": 7, "train_size": 40, "test_size": 10}
+    row = db_store.fetch_dicts("SELECT * FROM curated_datasets WHERE name = 'livros'")[0]
+    # what the runner's curation step looks for to reuse the saved version instead of saving a new one
+    assert recipe.curation.config().to_json() == row["config_json"] and fingerprint(raw) == row["input_fingerprint"]
+    assert [(f.format, f.split, f.template, f.out) for f in recipe.formats] == [
+        ("openai-chat", "train", "describe", str(exported.path))]
+    assert len(recipe.runs) == 1 and recipe.runs[0].name.startswith("local-tiny")
+    run = recipe.runs[0]
+    assert run.preset == "custom" and run.settings["learning_rate"] == 2e-3 and "data" not in run.settings
+    train_config = run.train_config("livros@v1")
+    assert lineage.matching_run(db_store, train_config, resolve_data(db_store, train_config)) == run_id
+    e = recipe.evaluation
+    assert e.models == ["local:smollm2", f"run:{run.name}"] and e.settings["limit"] == 3 and e.settings["seed"] == 4
+    # with the run's model in place of run:<name>, the evaluation is the same one: its answers are reused
+    assert e.eval_config("livros@v1", ["local:smollm2", fine_tune]).eval_id() == eval_id
+    assert recipe.report is not None
+    # asked by name, the same recipe; an unknown name is one sentence
+    assert export_recipe(db_store, "livros@v1") == text
+    with pytest.raises(NothingToExportError, match="no saved curated dataset"):
+        export_recipe(db_store, "nada")
+    assert saved["version"] == 1

@@ -90,9 +90,9 @@ def recipe_sides(recipe: Any) -> Sides:
         path = recipe.data_path()
         fingerprint = recipe.data.fingerprint
         if not fingerprint and path is not None and path.is_file():
-            from core.data.rawfiles import fingerprint as raw_fingerprint
+            from core.study.steps import content_fingerprint  # what the runner checks [data].fingerprint with
 
-            fingerprint = raw_fingerprint(path)
+            fingerprint = content_fingerprint(path)
         sides["data"] = {"raw file": str(path.resolve()) if path else None, "raw fingerprint": fingerprint or None}
     if recipe.curation is not None:
         c = recipe.curation

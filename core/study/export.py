@@ -8,7 +8,7 @@ step whose inputs have not changed.
     python -m core study export --out livros.toml [--dataset livros@v2]     # the same from the CLI
 
 Where each table comes from:
-  [data]        the curated dataset's raw file (its path, made absolute) and fingerprint
+  [data]        the curated dataset's raw file (its path, made absolute) and its bytes' fingerprint
   [curation]    its saved config: the built-in preset it differs least from, and the fields that differ
   [[formats]]   export manifests under <data dir>/export naming this dataset as their source (newest per
                 format and split), each written back to its own file
@@ -90,11 +90,14 @@ def _dataset_row(store: Store, dataset: str | None) -> dict[str, Any]:
 
 def _data_section(row: dict[str, Any]) -> dict[str, Any]:
     from core.paths import PROJECT_ROOT
+    from core.study.steps import content_fingerprint
 
     path = Path(str(row.get("input_path") or "")).expanduser()
     if not path.is_absolute():  # the app and the CLI run from the project's root
         path = PROJECT_ROOT / path
-    return {"path": str(path.resolve()), **({"fingerprint": row["input_fingerprint"]} if row.get("input_fingerprint") else {})}
+    # the runner checks [data].fingerprint against the bytes' hash (the database's input_fingerprint also
+    # hashes the file's mtime, which a copy or a clone changes)
+    return {"path": str(path.resolve()), **({"fingerprint": content_fingerprint(path)} if path.is_file() else {})}
 
 
 def _curation_section(row: dict[str, Any]) -> dict[str, Any]:

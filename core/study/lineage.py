@@ -261,3 +261,30 @@ def export_inputs(source: str, fmt: str, split: str, template: dict[str, Any], t
 def lineage_of(row: dict[str, Any]) -> dict[str, Any]:
     """The lineage stored on a runs / evaluations row ({} for rows made before lineage existed)."""
     return parse(row.get("lineage_json"))
+
+
+# -- finding what was made before --------------------------------------------------------------------
+def run_identity(inputs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What decides what a run learns, from its recorded inputs: the bytes of its examples, the
+    format, template, backend, base model and hyperparameters (None for a run with no lineage)."""
+    data = inputs.get("data") or {}
+    if not data or not inputs.get("hyperparameters_sha"):
+        return None
+    examples = (data.get("file_sha256"),) if data.get("kind") == "file" else (data.get("train_sha256"),
+                                                                              data.get("test_sha256"))
+    return (*examples, *(inputs.get(k) for k in ("format", "template_sha", "backend", "base_model",
+                                                   "hyperparameters_sha")))
+
+
+def matching_run(store: Store, config: Any, data: Any) -> str | None:
+    """The newest succeeded run that launching ``config`` (a TrainConfig) on ``data`` (its
+    core.training.run_data.resolve_data) now would repeat: the same examples (sha256 of the splits or
+    file), format, template, base model and hyperparameters. A recipe exported from clicks
+    (core/study/export.py) can reuse the runs it names through this."""
+    from core.store import runs as run_table
+
+    wanted = run_identity(run_inputs(store, config.for_launch(store), data))
+    for run in run_table.list_runs(store):  # newest first
+        if run["status"] == "succeeded" and run_identity(lineage_of(run).get("inputs") or {}) == wanted:
+            return str(run["id"])
+    return None
