@@ -8,6 +8,8 @@
 """
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +30,19 @@ UPLOAD_SAVED = "_estudo_upload_saved"
 
 # -- (a) this study as a recipe ------------------------------------------------------------------------
 def export_section(store: Store) -> None:
-    from core.study.export import export_recipe
+    from core.study.export import NothingToExportError, export_recipe
 
-    current = get_current(store, "dataset")
     try:
         text = export_recipe(store)
-    except UserFacingError:
+    except NothingToExportError:
         st.info(tr("estudo.export.nothing"))
         return
-    name = (current or "study").split("@")[0]
-    st.caption(tr("estudo.export.help", dataset=current or name))
-    st.download_button(tr("estudo.export.download"), data=text.encode("utf-8"), file_name=f"{name}-study.toml",
+    except UserFacingError as exc:
+        show_error(exc)
+        return
+    dataset = str(tomllib.loads(text).get("curation", {}).get("name") or "study")
+    st.caption(tr("estudo.export.help", dataset=get_current(store, "dataset") or dataset))
+    st.download_button(tr("estudo.export.download"), data=text.encode("utf-8"), file_name=f"{dataset}-study.toml",
                        mime="application/toml", key=f"{K}download", icon=":material/download:")
     with st.expander(tr("estudo.export.show", lines=len(text.splitlines())), expanded=True):
         st.code(text, language="toml", height=320)
@@ -115,6 +119,31 @@ def open_recipe(path: str) -> Any | None:
 
 
 # -- (c) its steps -------------------------------------------------------------------------------------
+# core's fixed reasons (English for the CLI and the database), said in the page's language; any other
+# sentence is shown as core wrote it
+_REASONS = (
+    (re.compile(r"^It has not run yet\.$"), "new"),
+    (re.compile(r"^Its inputs are unchanged and what it made is there\.$"), "unchanged"),
+    (re.compile(r"^It was interrupted or failed last time: it goes on from where it stopped\.$"), "resume"),
+    (re.compile(r"^What it made last time is gone\.$"), "gone"),
+    (re.compile(r"^Its inputs changed since it last ran\.$"), "changed"),
+    (re.compile(r"^(?P<step>\S+) runs first, so this step runs after it\.$"), "after"),
+    (re.compile(r"^It needs a step that has not run yet\.$"), "needs"),
+    (re.compile(r"^Skipped (?P<step>\S+): (?P<key>[A-Z_]+) is not set \(a (?P<backend>\w+) fine-tune needs it\)\.?$"),
+     "no_key"),
+    (re.compile(r"^Skipped (?P<step>\S+): its run was skipped\.?$"), "run_skipped"),
+    (re.compile(r"^Skipped evaluation: no model is left to evaluate\.?$"), "no_models"),
+)
+
+
+def reason_text(reason: str) -> str:
+    for pattern, key in _REASONS:
+        match = pattern.match(reason.strip())
+        if match:
+            return tr(f"estudo.why.{key}", **match.groupdict())
+    return reason
+
+
 def _what(kind: str) -> str:
     text = tr(f"estudo.kind.{kind}")
     return kind if text == f"estudo.kind.{kind}" else text
@@ -136,9 +165,9 @@ def plan_section(store: Store, recipe: Any, path: str) -> list[dict[str, Any]]:
             tr("estudo.plan.step"): [p["step"] for p in plan],
             tr("estudo.plan.what"): [_what(str(p.get("kind") or p["step"].split(":")[0])) for p in plan],
             tr("estudo.plan.state"): [tr(f"estudo.state.{p.get('state')}") for p in plan],
-            tr("estudo.plan.reason"): [p.get("reason") or "" for p in plan],
+            tr("estudo.plan.reason"): [reason_text(p.get("reason") or "") for p in plan],
         })
-        st.dataframe(table, hide_index=True, use_container_width=True)
+        st.dataframe(table, hide_index=True, width="stretch")
         count = {s: sum(p.get("state") == s for p in plan) for s in ("run", "reuse", "skip")}
         st.caption(tr("estudo.plan.counts", **count))
     with st.expander(tr("estudo.plan.raw")):

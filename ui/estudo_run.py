@@ -88,7 +88,7 @@ def steps_table(state: dict[str, Any]) -> None:
         tr("estudo.run.col_progress"): [f"{integer(r['done'] or 0)} / {integer(r['of'])}" if r["of"] else ""
                                         for r in rows],
         tr("estudo.run.col_message"): [r["message"] for r in rows],
-    }), hide_index=True, use_container_width=True)
+    }), hide_index=True, width="stretch")
 
 
 def summary(state: dict[str, Any]) -> None:
