@@ -161,3 +161,68 @@ def test_an_evaluation_records_its_step_data_and_models(db_store: Store, tiny_mo
     assert lineage.lineage_of(cdb.get_evaluation(db_store, eval_id))["step"] == "evaluation"
     clicked = evaluate.prepare_evaluation(db_store, evaluate.EvalConfig(**{**config.to_dict(), "limit": 2}))
     assert lineage.lineage_of(cdb.get_evaluation(db_store, clicked))["step"] is None
+
+
+# -- page 5's lineage tab ----------------------------------------------------------------------------
+def _page5(lang: str):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()  # the page's Store is cached per process: open this test's database
+    st.cache_data.clear()
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "paginas" / "5_resultados.py"),
+                           default_timeout=120)
+    at.session_state["lang"] = lang
+    return at.run()
+
+
+def _table(at, column: str):
+    """The table with ``column`` (AppTest finds dataframes by position, not by key)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _kill(run_ids: list[str]) -> None:
+    with Store() as store:
+        for run_id in run_ids:
+            pid = (db.get_run(store, run_id) or {}).get("pid")
+            if pid:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(int(pid), signal.SIGKILL)
+
+
+def test_page5_lineage_tab_shows_what_differs_between_two_runs(isolated_results: Path, tiny_model_dir: Path) -> None:
+    with Store() as store:
+        at = _page5("en")
+        assert not at.exception and any("launch at least two" in i.value for i in at.info)
+        save_dataset(store)
+        save_dataset(store, max_tokens=300)
+        first = jobs.launch(store, tiny_config(tiny_model_dir, data="livros@v1", learning_rate=3e-3))
+        with lineage.recipe_step("estudo", "train:b", "f00d"):
+            second = jobs.launch(store, tiny_config(tiny_model_dir, data="livros@v2", learning_rate=1e-3))
+    try:
+        at = _page5("en")
+        assert not at.exception and not at.error
+        assert at.selectbox(key="lin_a").value == first and at.selectbox(key="lin_b").value == second
+        assert any(m.value == "**3 differences: data 1, curation 1, hyperparameters 1**" for m in at.markdown)
+        cells = _table(at, "Setting")
+        assert list(cells.columns) == ["Section", "Setting", "A", "B"]
+        assert cells.values.tolist() == [["data", "curated dataset", "livros@v1", "livros@v2"],
+                                         ["curation", "max_tokens", "256", "300"],
+                                         ["hyperparameters", "learning_rate", "0.003", "0.001"]]
+        captions = [c.value for c in at.caption]
+        assert "Made by clicking (not by a study recipe)." in captions
+        assert "Made by the study recipe estudo, step train:b (recipe f00d)." in captions
+        at.toggle(key="lin_all").set_value(True).run()
+        every = _table(at, "Setting")
+        assert len(every) > 40 and "lora_r" in every["Setting"].tolist()
+        at.selectbox(key="lin_b").set_value(first).run()
+        assert any("same run" in i.value for i in at.info) and not at.exception
+
+        pt = _page5("pt")
+        assert not pt.exception and not pt.error
+        assert any(m.value == "**3 diferenças: dados 1, curadoria 1, hiperparâmetros 1**" for m in pt.markdown)
+        rows = _table(pt, "Configuração")
+        assert list(rows.columns)[:2] == ["Seção", "Configuração"] and rows.iloc[0, 1] == "conjunto curado"
+        assert "Feita com cliques (não por uma receita de estudo)." in [c.value for c in pt.caption]
+    finally:
+        _kill([first, second])
