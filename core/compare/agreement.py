@@ -27,9 +27,11 @@ the highest agreement among those resting on at least ``MIN_PAIRS`` pairs.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -42,10 +44,13 @@ from core.compare.metrics import (
     score_answers,
 )
 from core.compare.pairwise_judge import Ask, PairItem, PairVerdict, judge_pairs
+from core.errors import UserFacingError
 from core.store import Store
 from core.store import ratings as db
 
 MIN_PAIRS = 10
+SHEET_COLUMNS = ["metric", "n", "agreement_%", "low_%", "high_%", "kendall_tau", "n_models", "position_bias_%",
+                 "first_wins_%"]
 COLUMNS = ["metric", "n", "agreement", "low", "high", "kendall_tau", "n_models", "position_bias", "first_wins"]
 Progress = Callable[[str, int, int], None]  # (phase: scoring | judge, done, total)
 
@@ -64,6 +69,10 @@ NOTE_TEXT = {
                     "or failed): they are left out of its row.",
     "judge_cached": "The judge row uses cached verdicts only ({k} of {total} pairs asked before).",
 }
+
+
+class AgreementError(UserFacingError):
+    """A setting of the agreement that cannot work (a bootstrap of 0 resamples)."""
 
 
 @dataclass(frozen=True)
@@ -218,10 +227,10 @@ def _metric_rows(pairs: list[HumanPair], human_rank: dict[str, float], n_bootstr
 
 def _judge_row(store: Store, pairs: list[HumanPair], human_rank: dict[str, float], judge_model: str, *,
                n_bootstrap: int, seed: int, cached_only: bool, ask: Ask | None, notes: list[Note],
-               on_progress: Progress | None) -> dict[str, Any] | None:
+               on_progress: Progress | None, api_key: str | None) -> dict[str, Any] | None:
     items = [PairItem(p.title, p.reference, p.answer_x, p.answer_y) for p in pairs]
     verdicts: list[PairVerdict] = judge_pairs(store, judge_model, items, ask=ask, cached_only=cached_only,
-                                              on_progress=on_progress)
+                                              on_progress=on_progress, api_key=api_key)
     complete = [(p, v) for p, v in zip(pairs, verdicts) if v.complete]
     if cached_only:
         notes.append(Note("judge_cached", {"k": len(complete), "total": len(pairs)}))
@@ -255,7 +264,7 @@ def choose_best(table: pd.DataFrame, min_pairs: int = MIN_PAIRS) -> tuple[str | 
 
 def metric_agreement(store: Store, *, judge_model: str | None = None, n_bootstrap: int = 1000, seed: int = 0,
                      on_progress: Progress | None = None, cached_only: bool = False, ask: Ask | None = None,
-                     min_pairs: int = MIN_PAIRS) -> AgreementReport:
+                     min_pairs: int = MIN_PAIRS, api_key: str | None = None) -> AgreementReport:
     """Each metric's (and the judge's, with ``judge_model``) agreement with the human pairs.
     ``cached_only``: the judge row from verdicts asked before, never calling a model (the xlsx);
     ``ask``: a stand-in for the judge model (tests)."""
@@ -274,7 +283,7 @@ def metric_agreement(store: Store, *, judge_model: str | None = None, n_bootstra
     rows = _metric_rows(pairs, human_rank, n_bootstrap, seed, notes, on_progress)
     if judge_model:
         row = _judge_row(store, pairs, human_rank, judge_model, n_bootstrap=n_bootstrap, seed=seed,
-                         cached_only=cached_only, ask=ask, notes=notes, on_progress=on_progress)
+                         cached_only=cached_only, ask=ask, notes=notes, on_progress=on_progress, api_key=api_key)
         if row is not None:
             rows.append(row)
     table = pd.DataFrame(rows, columns=COLUMNS)
@@ -305,3 +314,55 @@ def format_table(report: AgreementReport) -> str:
         bias = "—" if math.isnan(r.position_bias) else f"{pct(r.position_bias)}"
         lines.append(f"{label:<{width}}{r.n:>5}  {interval:<28}{tau:>10}  {bias:>13}")
     return "\n".join(lines)
+
+
+def report_for_workbook(store: Store, n_bootstrap: int = 1000) -> AgreementReport | None:
+    """The agreement for the study's workbook: the judge row only from cached verdicts (writing a
+    workbook never calls a model); None when there is no human pair at all."""
+    if not human_pairs(store)[0]:
+        return None
+    return metric_agreement(store, judge_model=cached_judge(store), cached_only=True, n_bootstrap=n_bootstrap)
+
+
+def sheet_rows(report: AgreementReport) -> list[list[Any]]:
+    """The "agreement" sheet: the table (percent columns), a blank row, the best metric, the verdict,
+    what the numbers rest on and the notes."""
+    def pct(v: Any) -> float | None:
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v) * 100, 1)
+
+    rows: list[list[Any]] = [list(SHEET_COLUMNS)]
+    for r in report.table.itertuples(index=False):
+        label = f"judge ({report.judge_model})" if r.metric == "judge" else r.metric
+        tau = None if math.isnan(r.kendall_tau) else round(float(r.kendall_tau), 3)
+        rows.append([label, int(r.n), pct(r.agreement), pct(r.low), pct(r.high), tau, int(r.n_models),
+                     pct(r.position_bias), pct(r.first_wins)])
+    rows += [[], ["best", report.best or ""], ["verdict", report.verdict.text],
+             ["human pairs with a winner", report.pairs], ["votes", report.votes],
+             ["rating pairs", report.rating_pairs], ["ties or both bad (left out)", report.ties],
+             ["how ties count", "Human ties and 'both bad' are left out of the agreement; a metric's tie (equal "
+                                "scores) or an inconsistent judge counts half."]]
+    rows += [["note", note.text] for note in report.notes]
+    return rows
+
+
+def write_agreement_xlsx(report: AgreementReport, path: str | Path) -> Path:
+    """A workbook with the "agreement" sheet alone (``python -m core agreement --xlsx``)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    path = Path(path).expanduser()
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "agreement"
+    for row in sheet_rows(report):
+        ws.append(row)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.column_dimensions["A"].width = 28
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

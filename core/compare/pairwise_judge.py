@@ -143,7 +143,8 @@ def model_asker(store: Store, judge_model: str, max_new_tokens: int = 24, api_ke
 
 
 def judge_pairs(store: Store, judge_model: str, items: Sequence[PairItem], *, ask: Ask | None = None,
-                cached_only: bool = False, on_progress: Progress | None = None) -> list[PairVerdict]:
+                cached_only: bool = False, on_progress: Progress | None = None,
+                api_key: str | None = None) -> list[PairVerdict]:
     """Both orders of every pair: cached verdicts first, then the judge for the rest (in batches,
     saved as they come). Failed calls are not cached (a rerun asks again); unreadable texts are."""
     keys = []
@@ -158,7 +159,7 @@ def judge_pairs(store: Store, judge_model: str, items: Sequence[PairItem], *, as
         for item, (fwd, bwd) in zip(items, keys):
             texts[fwd] = (item.title, item.reference, item.x, item.y)
             texts[bwd] = (item.title, item.reference, item.y, item.x)
-        asker = ask or model_asker(store, judge_model)
+        asker = ask or model_asker(store, judge_model, api_key=api_key)
         errors: list[str] = []
         for start in range(0, len(missing), BATCH):
             chunk = missing[start:start + BATCH]

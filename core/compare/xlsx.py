@@ -4,7 +4,8 @@
   one sheet per model pair in the seed study's layout: ``Titulo | Descrição do dataset |
   Finetuned <model> | <model>`` (a fine-tune beside its base; any two models otherwise),
   leaderboard (with a native bar chart), criteria, flexibility, scores (per example, per metric),
-  answers, runs (with a native line chart of the loss curves), votes, curation, prices, models.
+  answers, runs (with a native line chart of the loss curves), votes, curation, prices, models, and
+  agreement (which metric agrees with the human votes: core/compare/agreement.py) when there are votes.
   Charts are openpyxl's own (Excel draws them); plotly → PNG would need kaleido and a browser.
   Nothing secret lands in it: JSON configs are masked with ``mask_secrets``, and every cell is
   scrubbed of the values of secret-looking environment variables and of ``sk-...`` keys.
@@ -197,6 +198,23 @@ def _add_loss_chart(wb: Any, loss: pd.DataFrame, taken: set[str], secrets: list[
     ws.add_chart(chart, f"{ws.cell(1, len(wide.columns) + 2).column_letter}2")
 
 
+def _agreement_sheet(wb: Any, store: Store, taken: set[str], secrets: list[str]) -> None:
+    """Which metric agrees with the people (core/compare/agreement.py; judge from cached verdicts only)."""
+    from openpyxl.styles import Font
+
+    from core.compare.agreement import report_for_workbook, sheet_rows
+
+    report = report_for_workbook(store)
+    if report is None:  # no vote and no rating: nothing to agree with
+        return
+    ws = wb.create_sheet(_sheet_name("agreement", taken))
+    for row in sheet_rows(report):
+        ws.append([_cell(v, secrets) for v in row])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.column_dimensions["A"].width = 28
+
+
 def latest_evaluation(store: Store) -> str | None:
     """The newest evaluation that has answers (runs first, then imports)."""
     for row in db.list_evaluations(store, "eval") + db.list_evaluations(store, "import"):
@@ -258,6 +276,7 @@ def write_report(store: Store, path: str | Path, eval_id: str | None = None) -> 
     for sheet, table in (("votes", "arena_votes"), ("curation", "curated_datasets"), ("prices", "prices"),
                          ("models", "models")):
         _write_frame(wb, sheet, db.table_df(store, table), taken, secrets)
+    _agreement_sheet(wb, store, taken, secrets)
     tmp = path.with_name(f".{path.name}.partial")
     try:
         wb.save(tmp)
