@@ -30,7 +30,7 @@ def _app(lang: str = "en") -> AppTest:
 
 
 def _frame(at: AppTest, column: str):
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    return next(d.value for d in at.table if column in d.value.columns)
 
 
 def test_empty_database_lists_the_bundled_recipe_and_its_steps() -> None:

@@ -167,7 +167,7 @@ def plan_section(store: Store, recipe: Any, path: str) -> list[dict[str, Any]]:
             tr("estudo.plan.state"): [tr(f"estudo.state.{p.get('state')}") for p in plan],
             tr("estudo.plan.reason"): [reason_text(p.get("reason") or "") for p in plan],
         })
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.table(table.style.hide(axis="index"))   # a few rows; whole sentences wrap (a grid would cut them)
         count = {s: sum(p.get("state") == s for p in plan) for s in ("run", "reuse", "skip")}
         st.caption(tr("estudo.plan.counts", **count))
     with st.expander(tr("estudo.plan.raw")):

@@ -82,13 +82,13 @@ def steps_table(state: dict[str, Any]) -> None:
     if not state["steps"]:
         return
     rows = state["steps"]
-    st.dataframe(pd.DataFrame({
+    st.table(pd.DataFrame({
         tr("estudo.run.col_step"): [r["step"] for r in rows],
         tr("estudo.run.col_status"): [tr(f"estudo.status.{r['status']}") for r in rows],
         tr("estudo.run.col_progress"): [f"{integer(r['done'] or 0)} / {integer(r['of'])}" if r["of"] else ""
                                         for r in rows],
         tr("estudo.run.col_message"): [r["message"] for r in rows],
-    }), hide_index=True, width="stretch")
+    }).style.hide(axis="index"))
 
 
 def summary(state: dict[str, Any]) -> None:

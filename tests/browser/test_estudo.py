@@ -33,13 +33,18 @@ def clean(app: Driver, name: str, screens: Path) -> None:
     full_screenshot(app.page, screens / f"estudo_{name}.png")
 
 
+def selected(app: Driver, key: str) -> str:
+    """What a selectbox shows (the value of its combobox input)."""
+    return app.widget(key).first.locator("input[role=combobox]").input_value()
+
+
 def wait_text(app: Driver, text: str, timeout_s: float) -> None:
     app.page.get_by_text(text, exact=False).first.wait_for(timeout=timeout_s * 1000)
 
 
 def test_run_a_recipe_from_the_page_with_a_reload_mid_run(tmp_path: Path, screens: Path) -> None:
     results, data = tmp_path / "resultados", tmp_path / "dados"
-    results.mkdir()
+    results.mkdir(exist_ok=True)   # tests/conftest.py made it
     recipe = tiny_recipe(data / "estudos", evaluation=True)
     label_en = t("estudo.open.uploaded", "en", name=recipe.name)
     label_pt = t("estudo.open.uploaded", "pt", name=recipe.name)
@@ -61,10 +66,10 @@ def test_run_a_recipe_from_the_page_with_a_reload_mid_run(tmp_path: Path, screen
         clean(app, "en_running", screens)
 
         app.reload(ready="estudo_stop")                    # a new session mid-run: the same run
-        assert app.widget("estudo_recipe").get_by_text(label_en).count() == 1, "the running recipe is shown"
+        assert selected(app, "estudo_recipe") == label_en, "the running recipe is shown"
         second = Driver(context.new_page(), timeout_s=300)  # and a second tab, in Portuguese
         second.open(url + "/estudo?lang=pt", ready="estudo_stop")
-        assert second.widget("estudo_recipe").get_by_text(label_pt).count() == 1
+        assert selected(second, "estudo_recipe") == label_pt
         wait_text(second, t("estudo.run.col_status", "pt"), 60)
         clean(second, "pt_running", screens)
 
