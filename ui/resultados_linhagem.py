@@ -37,16 +37,19 @@ def _label(key: str, language: str, prefix: str) -> str:
 
 
 def run_labeller(store: Store, runs: dict[str, dict[str, Any]]) -> Any:
-    """A run's label: the fine-tune's name when it made one, else its backend and base model; then its id."""
+    """A run's label: its id, the fine-tune's name when it has its own (a hosted model id), else the
+    backend and base model, and the dataset it trained on."""
     made = {m["run_id"]: m["display_name"] for m in list_models(store, include_retired=True)
             if m.get("run_id") and "@" not in str(m["id"])}  # checkpoints carry @step in their id
 
     def label(run_id: str) -> str:
         run = runs.get(run_id) or {}
-        name = made.get(run_id) or f"{run.get('backend', '')} · {Path(str(run.get('base_model') or '')).name}"
+        name = made.get(run_id) or ""
+        if not name or run_id in name:  # a local fine-tune is named after its run: say what it trained
+            name = f"{run.get('backend', '')} · {Path(str(run.get('base_model') or '')).name}"
         data = f"{run['curated_name']}@v{run['curated_version']}" if run.get("curated_version") else \
             (run.get("curated_name") or "")
-        return " · ".join(p for p in (name, data, run_id) if p)
+        return " · ".join(p for p in (run_id, name, data) if p)
     return label
 
 
