@@ -44,6 +44,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "estudo.plan.counts": (
         "{run} to run, {reuse} to reuse, {skip} skipped.",
         "{run} a rodar, {reuse} a reaproveitar, {skip} puladas."),
+    "estudo.plan.while_running": (
+        "It is running now: each step's status is under Run below.",
+        "Está rodando agora: a situação de cada etapa está em Rodar, abaixo."),
     "estudo.plan.raw": ("The recipe as text (TOML)", "A receita como texto (TOML)"),
     "estudo.why.new": ("It has not run yet.", "Ainda não rodou."),
     "estudo.why.unchanged": ("Its inputs are unchanged and what it made is there.",

@@ -37,7 +37,7 @@ recipe = open_recipe(path) if path else None
 if recipe is not None:
     # (c) its steps, as the next run would take them
     st.subheader(tr("estudo.plan.title"))
-    plan_section(store, recipe, path)
+    plan_section(store, recipe, path, running=any(r.get("study") == recipe.name for r in running))
 
     # (d) run it in the background, with the same progress as the CLI's
     st.subheader(tr("estudo.run.title"))

@@ -79,7 +79,7 @@ def test_upload_run_to_the_end_then_export(tmp_path: Path) -> None:
     at = _app()
     at.file_uploader(key="estudo_upload").set_value(("tiny-study.toml", text, "application/toml")).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    saved = data_dir() / "estudos" / "tiny-study.toml"
+    saved = (data_dir() / "estudos" / "tiny-study.toml").resolve()
     assert saved.read_bytes() == text
     assert at.selectbox(key="estudo_recipe").value == str(saved)
     plan = _frame(at, "Step")
@@ -90,6 +90,11 @@ def test_upload_run_to_the_end_then_export(tmp_path: Path) -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.button(key="estudo_stop")                      # the live panel: Stop, the bars
     assert any(p for p in at.get("progress"))
+    reloaded = AppTest.from_file(PAGE, default_timeout=120)  # a new session mid-run (the same app's Store)
+    reloaded.session_state["lang"] = "pt"
+    reloaded.run()
+    assert not reloaded.exception and reloaded.selectbox(key="estudo_recipe").value == str(saved)
+    assert reloaded.button(key="estudo_stop").label == "Parar"
     from core.study.launch import study_state
 
     deadline = time.time() + 300

@@ -15,6 +15,7 @@ import pytest
 
 from core.paths import sample_raw_path
 
+SECRET = "sk-study-launch-secret-0123456789"
 RAW_ROWS = 3000   # ~350 rows survive seed-notebook: enough for 40 train / 10 test
 
 
@@ -81,9 +82,11 @@ def wait_end(study: str, timeout_s: float = 300) -> dict:
     raise AssertionError(f"the study {study} did not end within {timeout_s} s: {study_state(study)}")
 
 
-def test_a_run_in_the_background_to_the_end_then_everything_reused(tmp_path: Path, isolated_results: Path) -> None:
+def test_a_run_in_the_background_to_the_end_then_everything_reused(tmp_path: Path, isolated_results: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from core.study.launch import PID_FILE, StudyRunningError, start_study, study_dir, study_state
 
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)   # passed through to the process, written nowhere
     recipe = tiny_recipe(tmp_path / "recipes")
     launch = start_study(recipe)
     assert launch.study == "tiny-study" and launch.folder == isolated_results / "studies" / "tiny-study"
@@ -103,6 +106,8 @@ def test_a_run_in_the_background_to_the_end_then_everything_reused(tmp_path: Pat
     assert again["status"] == "succeeded" and {s["status"] for s in again["steps"]} == {"reused"}, again
     assert (study_dir("tiny-study") / "previous-progress.jsonl").exists()
     assert study_state("tiny-study")["status"] == "succeeded"   # read again, as a reloaded page would
+    for path in study_dir("tiny-study").iterdir():
+        assert SECRET not in path.read_text(encoding="utf-8", errors="replace"), path
 
 
 def test_stop_mid_run_then_go_on(tmp_path: Path) -> None:

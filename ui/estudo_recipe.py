@@ -149,17 +149,21 @@ def _what(kind: str) -> str:
     return kind if text == f"estudo.kind.{kind}" else text
 
 
-def plan_section(store: Store, recipe: Any, path: str) -> list[dict[str, Any]]:
-    """The steps as the next run would take them (reuse, run, skip and why); returns the plan."""
+def plan_section(store: Store, recipe: Any, path: str, running: bool = False) -> list[dict[str, Any]]:
+    """The steps as the next run would take them (reuse, run, skip and why); returns the plan. While
+    the study runs, the plan would describe a moment of the run: the run's own step list says more."""
     from core.study.runner import plan_recipe
 
     st.markdown(tr("estudo.open.about", title=recipe.study.title or recipe.name, name=recipe.name,
                    path=_shown(Path(path))))
-    try:
-        plan = plan_recipe(store, recipe)
-    except UserFacingError as exc:
-        show_error(exc)
-        plan = []
+    plan: list[dict[str, Any]] = []
+    if running:
+        st.caption(tr("estudo.plan.while_running"))
+    else:
+        try:
+            plan = plan_recipe(store, recipe)
+        except UserFacingError as exc:
+            show_error(exc)
     if plan:
         table = pd.DataFrame({
             tr("estudo.plan.step"): [p["step"] for p in plan],

@@ -87,9 +87,9 @@ def list_recipes() -> list[Path]:
     """Bundled recipes, then uploaded ones (one entry per file, sorted by name in each folder)."""
     seen: list[Path] = []
     for folder in (bundled_recipes_dir(), user_recipes_dir()):
-        for path in sorted(folder.glob("*")) if folder.is_dir() else []:
-            if path.suffix in RECIPE_SUFFIXES and path.is_file() and path.resolve() not in [p.resolve() for p in seen]:
-                seen.append(path)
+        for path in sorted(folder.resolve().glob("*")) if folder.is_dir() else []:
+            if path.suffix in RECIPE_SUFFIXES and path.is_file() and path not in seen:
+                seen.append(path)   # resolved, as start_study records it: a reloaded page finds its run's recipe
     return seen
 
 
