@@ -5,9 +5,9 @@
 
 A fresh results and data folder; in the data folder's estudos/ a tiny recipe (the bundled sample's
 first rows, a small curation, one training file, the bundled model on 2 test examples). The page
-opens in English with the bundled seed study chosen and its steps listed, and in Portuguese; the tiny
-recipe is chosen and run; mid-run the page is reloaded (a new session) and shows the same run, and a
-second tab in Portuguese follows it too; the progress reaches the end (every step done) in both, and
+opens in English with the bundled seed study chosen and its steps listed, and in a second tab in
+Portuguese; the tiny recipe is chosen and run; mid-run both tabs are reloaded (new sessions) and show
+the same run; the progress reaches the end (every step done) in both, and
 a summary says so. No exception or error box is ever drawn. Screenshots before, during and after.
 """
 from __future__ import annotations
@@ -56,6 +56,13 @@ def test_run_a_recipe_from_the_page_with_a_reload_mid_run(tmp_path: Path, screen
         wait_text(app, "train:smollm2-lora", 60)
         clean(app, "en_before", screens)
 
+        second = Driver(context.new_page(), timeout_s=300)   # a second tab, in Portuguese
+        second.open(url + "/estudo?lang=pt", ready="estudo_recipe")
+        wait_text(second, t("estudo.export.nothing", "pt"), 60)
+        wait_text(second, "train:smollm2-lora", 60)
+        assert second.page.get_by_text(t("estudo.state.run", "pt"), exact=True).count() >= 1
+        clean(second, "pt_before", screens)
+
         app.choose("estudo_recipe", label_en)
         wait_text(app, "format:openai-chat-train", 60)
         assert app.page.get_by_text(t("estudo.state.run", "en"), exact=True).count() >= len(STEPS)
@@ -67,10 +74,10 @@ def test_run_a_recipe_from_the_page_with_a_reload_mid_run(tmp_path: Path, screen
 
         app.reload(ready="estudo_stop")                    # a new session mid-run: the same run
         assert selected(app, "estudo_recipe") == label_en, "the running recipe is shown"
-        second = Driver(context.new_page(), timeout_s=300)  # and a second tab, in Portuguese
-        second.open(url + "/estudo?lang=pt", ready="estudo_stop")
+        second.reload(ready="estudo_stop")                 # the second tab, reloaded: the same run, in Portuguese
         assert selected(second, "estudo_recipe") == label_pt
         wait_text(second, t("estudo.run.col_status", "pt"), 60)
+        wait_text(second, t("estudo.plan.while_running", "pt"), 60)
         clean(second, "pt_running", screens)
 
         finished = t("estudo.end.succeeded", "en", wall="", done=len(STEPS), reused=0, skipped=0).split(": ", 1)[1]
