@@ -386,7 +386,7 @@ def test_the_trust_tab_shows_the_table_the_best_metric_and_asks_a_judge(seed_row
     assert "ROUGE-L" in list(table["metric"]) and (table["n"] == 12).all()
     assert any("ties" in c.value and "page 4" in c.value for c in at.caption)
 
-    at.selectbox(key="cf_judge").set_value(judge)
+    at.selectbox(key="cf_judge").set_value(judge).run()
     at.button(key="cf_ask").click().run()
     deadline = time.time() + 120
     while _judge_tasks().running() and time.time() < deadline:

@@ -65,9 +65,9 @@ NOTE_TEXT = {
                     "rates them.",
     "missing_answer": "{k} votes have no stored answer and are left out.",
     "no_semantic": "The semantic metric is left out: the offline embedding model is not installed.",
-    "judge_unread": "{k} pairs lack a readable verdict in one order or both (the judge named neither A nor B, "
-                    "or failed): they are left out of its row.",
-    "judge_cached": "The judge row uses cached verdicts only ({k} of {total} pairs asked before).",
+    "judge_unread": "{k} pairs lack a readable verdict in one order or both (the judge named neither A nor B): "
+                    "they are left out of its row.",
+    "judge_cached": "The judge row rests on the pairs asked so far ({k} of {total}): ask the judge for the rest.",
 }
 
 
@@ -232,12 +232,13 @@ def _judge_row(store: Store, pairs: list[HumanPair], human_rank: dict[str, float
     verdicts: list[PairVerdict] = judge_pairs(store, judge_model, items, ask=ask, cached_only=cached_only,
                                               on_progress=on_progress, api_key=api_key)
     complete = [(p, v) for p, v in zip(pairs, verdicts) if v.complete]
-    if cached_only:
-        notes.append(Note("judge_cached", {"k": len(complete), "total": len(pairs)}))
-        if not complete:
-            return None
-    elif len(complete) < len(pairs):
-        notes.append(Note("judge_unread", {"k": len(pairs) - len(complete)}))
+    asked = sum(1 for v in verdicts if v.asked)
+    if asked < len(pairs):  # cached_only, or calls that failed (not cached: asking again retries them)
+        notes.append(Note("judge_cached", {"k": asked, "total": len(pairs)}))
+    if not asked:
+        return None
+    if len(complete) < asked:
+        notes.append(Note("judge_unread", {"k": asked - len(complete)}))
     credits = [credit(v.pick, p.human) for p, v in complete if p.decided]
     bias = (sum(1 for _, v in complete if not v.consistent) / len(complete)) if complete else None
     first = (sum(v.first_wins for _, v in complete) / (2 * len(complete))) if complete else None

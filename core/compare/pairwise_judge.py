@@ -64,6 +64,7 @@ class PairVerdict:
 
     forward: str | None   # x shown as A
     backward: str | None  # y shown as A
+    asked: bool = True    # both orders were asked (a verdict may still be None: a text naming neither)
 
     @property
     def complete(self) -> bool:
@@ -177,4 +178,4 @@ def judge_pairs(store: Store, judge_model: str, items: Sequence[PairItem], *, as
                 on_progress("judge", min(start + BATCH, len(missing)), len(missing))
         if errors and len(errors) == len(missing):  # not one answer: say why rather than show an empty row
             raise JudgeFailedError(f"The judge {judge_model} answered none of {len(missing)} questions: {errors[0]}")
-    return [PairVerdict(known.get(fwd), known.get(bwd)) for fwd, bwd in keys]
+    return [PairVerdict(known.get(fwd), known.get(bwd), fwd in known and bwd in known) for fwd, bwd in keys]
