@@ -114,3 +114,28 @@ def test_upload_run_to_the_end_then_export(tmp_path: Path) -> None:
     assert at.download_button and at.download_button[0].label == "Download the recipe"
     exported = tomllib.loads(at.code[0].value)
     assert exported["curation"]["name"] == "tiny-study-data"
+
+
+def test_stop_from_the_page_then_run_again_goes_on(tmp_path: Path) -> None:
+    from core.study.launch import study_state
+
+    source = tiny_recipe(tmp_path / "mine", name="stop-page", evaluation=True)
+    text = source.read_bytes().replace(b'path = "raw.json"', f'path = "{tmp_path / "mine" / "raw.json"}"'.encode())
+    at = _app()
+    at.file_uploader(key="estudo_upload").set_value(("stop-page.toml", text, "application/toml")).run()
+    at.button(key="estudo_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.button(key="estudo_stop").click().run()
+    deadline = time.time() + 60
+    while study_state("stop-page")["alive"] and time.time() < deadline:
+        time.sleep(0.3)
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Stopped after" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert "estudo_run" in [b.key for b in at.button] and "estudo_stop" not in [b.key for b in at.button]
+    at.button(key="estudo_run").click().run()                  # again: it goes on to the end
+    deadline = time.time() + 300
+    while study_state("stop-page")["alive"] and time.time() < deadline:
+        time.sleep(0.5)
+    at.run()
+    assert any("Finished in" in s.value for s in at.success), [s.value for s in at.success]
