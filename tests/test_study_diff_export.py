@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from test_lineage import db_store, save_dataset, tiny_config  # noqa: F401 - db_store is a fixture
+from test_lineage import _kill, db_store, save_dataset, tiny_config  # noqa: F401 - db_store is a fixture
 
+from core.cli import main
 from core.errors import UserFacingError
 from core.store import Store
 from core.store import runs as db
@@ -73,6 +74,24 @@ def test_two_runs_differ_in_learning_rate_and_curation(db_store: Store, two_runs
     # a run against itself, and by a unique start of its id
     same = diff_targets(db_store, a, a[:-2])
     assert all(r.same for r in same) and render_diff(same).startswith("No differences (")
+
+
+def test_the_command_line_prints_the_same_table(isolated_results: Path, tiny_model_dir: Path, capsys) -> None:
+    with Store() as store:  # closed before the command opens the database itself
+        save_dataset(store)
+        a = jobs.launch(store, tiny_config(tiny_model_dir, learning_rate=3e-3))
+        b = jobs.launch(store, tiny_config(tiny_model_dir, learning_rate=1e-3, lora_r=8))
+        expected = render_diff(diff_targets(store, a, b), labels=(a, b))
+    try:
+        assert main(["study", "diff", a, b]) == 0
+        assert capsys.readouterr().out.strip() == expected
+        assert expected.startswith("2 differences: hyperparameters 2") and "lora_r" in expected
+        assert main(["study", "diff", a, b, "--all"]) == 0
+        assert "max_tokens" in capsys.readouterr().out
+        assert main(["study", "diff", a, "no-such-run"]) == 2
+        assert capsys.readouterr().err.strip().startswith("error: 'no-such-run' is neither a run")
+    finally:
+        _kill([a, b])
 
 
 def test_targets_that_are_neither_run_nor_recipe_are_one_sentence(db_store: Store, two_runs, tmp_path) -> None:  # noqa: F811
@@ -217,6 +236,9 @@ def test_the_recipe_of_what_was_made_by_clicking_loads_back_and_matches_what_exi
     assert run.preset == "custom" and run.settings["learning_rate"] == 2e-3 and "data" not in run.settings
     train_config = run.train_config("livros@v1")
     assert lineage.matching_run(db_store, train_config, resolve_data(db_store, train_config)) == run_id
+    other = run.train_config("livros@v1")
+    other.learning_rate = 1e-3
+    assert lineage.matching_run(db_store, other, resolve_data(db_store, other)) is None
     e = recipe.evaluation
     assert e.models == ["local:smollm2", f"run:{run.name}"] and e.settings["limit"] == 3 and e.settings["seed"] == 4
     # with the run's model in place of run:<name>, the evaluation is the same one: its answers are reused
