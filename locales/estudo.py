@@ -78,6 +78,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "estudo.run.start_help": (
         "Runs `python -m core study run` in the background: closing the tab or reloading does not stop it.",
         "Roda `python -m core study run` em segundo plano: fechar a aba ou recarregar não o interrompe."),
+    "estudo.run.accept_changed": ("Go on with the changed raw file", "Continuar com o arquivo bruto alterado"),
+    "estudo.run.accept_changed_help": (
+        "The same as --accept-changed-data: the steps are redone on the file as it is now.",
+        "O mesmo que --accept-changed-data: as etapas são refeitas com o arquivo como está agora."),
     "estudo.run.started": ("Study {study} started.", "Estudo {study} iniciado."),
     "estudo.run.stop": ("Stop", "Parar"),
     "estudo.run.stop_help": (

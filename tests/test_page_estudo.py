@@ -139,3 +139,32 @@ def test_stop_from_the_page_then_run_again_goes_on(tmp_path: Path) -> None:
         time.sleep(0.5)
     at.run()
     assert any("Finished in" in s.value for s in at.success), [s.value for s in at.success]
+
+
+def test_a_changed_raw_file_is_told_and_can_be_accepted(tmp_path: Path) -> None:
+    from core.paths import data_dir
+    from core.study.launch import start_study, study_state
+
+    source = tiny_recipe(tmp_path / "mine", name="changed")
+    text = source.read_text(encoding="utf-8").replace(
+        'path = "raw.json"', f'path = "{tmp_path / "mine" / "raw.json"}"\nfingerprint = "blake2b:00000000"')
+    recipe = data_dir() / "estudos" / "changed.toml"
+    recipe.parent.mkdir(parents=True)
+    recipe.write_text(text, encoding="utf-8")
+    start_study(recipe)
+    deadline = time.time() + 120
+    while study_state("changed")["alive"] and time.time() < deadline:
+        time.sleep(0.3)
+    at = _app()
+    at.selectbox(key="estudo_recipe").set_value(str(recipe.resolve())).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "fingerprint" in at.error[0].value, [e.value for e in at.error]
+    at.checkbox(key="estudo_accept_changed").check()
+    at.button(key="estudo_run").click().run()
+    deadline = time.time() + 300
+    while study_state("changed")["alive"] and time.time() < deadline:
+        time.sleep(0.5)
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Finished in" in s.value for s in at.success), [s.value for s in at.success]
+    assert "estudo_accept_changed" not in [c.key for c in at.checkbox]

@@ -34,10 +34,14 @@ def run_section(recipe_path: str, study: str) -> None:
     if state["alive"]:
         live_panel(study)
         return
+    accept = False
+    if state["status"] == "failed" and "--accept-changed-data" in state["message"]:   # the raw file changed
+        accept = st.checkbox(tr("estudo.run.accept_changed"), key=f"{K}accept_changed",
+                             help=tr("estudo.run.accept_changed_help"))
     if st.button(tr("estudo.run.start"), key=f"{K}run", type="primary", icon=":material/play_arrow:",
                  help=tr("estudo.run.start_help")):
         try:
-            launch.start_study(recipe_path)
+            launch.start_study(recipe_path, accept_changed_data=accept)
         except UserFacingError as exc:
             show_error(exc)
         else:
