@@ -33,7 +33,9 @@ def _frame(at: AppTest, column: str):
     return next(d.value for d in at.table if column in d.value.columns)
 
 
-def test_empty_database_lists_the_bundled_recipe_and_its_steps() -> None:
+def test_empty_database_lists_the_bundled_recipe_and_its_steps(monkeypatch) -> None:
+    for name in ("OPENAI_API_KEY", "TOGETHER_API_KEY", "FIREWORKS_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
     at = _app()
     assert not at.exception and not at.error, (at.exception, at.error)
     assert at.title[0].value == "Study recipe"
@@ -44,13 +46,16 @@ def test_empty_database_lists_the_bundled_recipe_and_its_steps() -> None:
     plan = _frame(at, "Step")
     assert list(plan["Step"])[:2] == ["data", "curation"]
     assert set(plan["Next run"]) <= {"will run", "will reuse", "skipped"} and "will run" in set(plan["Next run"])
-    skipped = plan[plan["Next run"] == "skipped"]
-    assert skipped.empty or skipped["Why"].str.contains("API_KEY|account").all(), skipped
+    skipped = plan[plan["Next run"] == "skipped"]   # hosted runs without their keys: said before anything runs
+    assert set(skipped["Step"]) == {"train:gpt-4o-mini", "train:together-llama", "train:fireworks-llama"}, plan
+    assert skipped["Why"].str.fullmatch(r"Skipped: [A-Z_]+_API_KEY is not set \(a \w+ fine-tune needs it\)\.").all()
     assert at.button(key="estudo_run").label == "Run the recipe"
     assert any("python -m core study run" in c.value for c in at.caption)
     pt = _app("pt")
     assert not pt.exception and pt.title[0].value == "Receita do estudo"
-    assert "Etapa" in _frame(pt, "Etapa").columns and "vai rodar" in set(_frame(pt, "Etapa")["Na próxima execução"])
+    plan_pt = _frame(pt, "Etapa")
+    assert "vai rodar" in set(plan_pt["Na próxima execução"])
+    assert "Pulada: OPENAI_API_KEY não está definida (um ajuste na openai precisa dela)." in set(plan_pt["Por quê"])
     assert "seed-study.toml · incluída" in pt.selectbox(key="estudo_recipe").options
 
 
