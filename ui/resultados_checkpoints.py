@@ -87,7 +87,7 @@ def metric_figure(curve: pd.DataFrame, language: str, steps: list[float]) -> go.
     x = scored["step"].tolist()
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x + x[::-1], y=scored["high"].tolist() + scored["low"].tolist()[::-1], fill="toself",
-                             fillcolor=BAND_COLOR, line={"width": 0}, hoverinfo="skip",
+                             mode="lines", fillcolor=BAND_COLOR, line={"width": 0}, hoverinfo="skip",
                              name=t("checkpoints.chart.band", language)))
     hover = [t("checkpoints.chart.hover", language, role=t(f"checkpoints.role.{roles.get(m, 'checkpoint')}", language),
                step=numbers.integer(s, language), value=numbers.number(v, language, 3),
@@ -211,12 +211,14 @@ def _results(store: Store, run_id: str, eval_id: str, language: str) -> None:
                           "n": curve["n"].astype(int),
                           "role": [t(f"checkpoints.role.{roles.get(m, 'checkpoint')}", language) for m in curve["model_id"]],
                           "model_id": curve["model_id"]})
-    formatted = styled(table, language).format({"step": lambda v: numbers.integer(v, language),
-                                                "n": lambda v: numbers.integer(v, language)})
+    # subset: a second format() without one would reset the other columns to pandas' own text
+    formatted = styled(table, language).format(lambda v: numbers.integer(v, language), subset=["step", "n"])
     labels = {c: t(f"checkpoints.col.{c}", language) for c in table.columns}
     labels["value"] = metric
-    st.dataframe(formatted, hide_index=True, key="ck_table",
-                 column_config={c: st.column_config.Column(label) for c, label in labels.items()})
+    # numeric columns stay NumberColumns so the Styler's language-aware text is what is shown
+    st.dataframe(formatted, hide_index=True, key="ck_table", column_config={
+        c: (st.column_config.NumberColumn(label) if pd.api.types.is_numeric_dtype(table[c])
+            else st.column_config.Column(label)) for c, label in labels.items()})
     st.caption(t("checkpoints.eval_note", language, eval_id=eval_id))
 
 
