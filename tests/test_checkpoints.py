@@ -87,6 +87,23 @@ def test_steps_base_checkpoints_final_and_the_curve(store: Store) -> None:
     table = render_curve(curve)
     assert table.splitlines()[0].split()[:5] == ["step", "semantic", "low", "high", "n"]
     assert "local-ft:r-fast@2 (checkpoint)" in table
+    cdb.delete_evaluation(store, eval_id)  # deleted on page 5: the run is simply not scored any more
+    assert checkpoint_eval_id(store, "r-fast") is None and checkpoint_curve(store, "r-fast").empty
+
+
+def test_openai_checkpoints_are_steps_and_the_last_one_is_the_final_model(store: Store) -> None:
+    from core.models.registry import add_openai_finetune
+
+    base = "gpt-4o-mini-2024-07-18"
+    _run_row(store, "r-oai", backend="openai", base_model=base, step=30, total_steps=30,
+             output_model=f"ft:{base}:org::job1")
+    for remote in (f"ft:{base}:org::job1:ckpt-step-10", f"ft:{base}:org::job1:ckpt-step-20",
+                   f"ft:{base}:org::job1:ckpt-step-30", f"ft:{base}:org::job1"):
+        add_openai_finetune(store, remote, base, run_id="r-oai")
+    points = step_models(store, rdb.get_run(store, "r-oai"))
+    assert [(p.step, p.model_id, p.role) for p in points] == [
+        (0, f"openai:{base}", "base"), (10, f"openai:ft:{base}:org::job1:ckpt-step-10", "checkpoint"),
+        (20, f"openai:ft:{base}:org::job1:ckpt-step-20", "checkpoint"), (30, f"openai:ft:{base}:org::job1", "final")]
 
 
 def test_no_change_worse_and_too_few(store: Store) -> None:
