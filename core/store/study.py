@@ -97,11 +97,13 @@ def last_done(store: Store, study: str, step: str) -> dict[str, Any] | None:
     return _row(rows[0]) if rows else None
 
 
-def last_attempt(store: Store, study: str, step: str, inputs_hash: str) -> dict[str, Any] | None:
+def last_attempt(store: Store, study: str, step: str, inputs_hash: str,
+                 before: int | None = None) -> dict[str, Any] | None:
     """The latest attempt of a step with these inputs, whatever its status (a killed run left it
-    ``running``)."""
+    ``running``); ``before``: only attempts older than this one (the attempt now running)."""
     rows = store.fetch_dicts("SELECT * FROM study_steps WHERE study = ? AND step = ? AND inputs_hash = ? "
-                             "AND status <> 'skipped' ORDER BY id DESC LIMIT 1", [study, step, inputs_hash])
+                             "AND status <> 'skipped' AND id < ? ORDER BY id DESC LIMIT 1",
+                             [study, step, inputs_hash, before if before is not None else 2**31 - 1])
     return _row(rows[0]) if rows else None
 
 

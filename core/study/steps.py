@@ -299,7 +299,7 @@ class TrainStep(Step):
 
         config = self.config(ctx)
         run_id, how = None, "started"
-        earlier = last_attempt(ctx.store, ctx.recipe.name, self.name, inputs_hash(self.name, inputs))
+        earlier = last_attempt(ctx.store, ctx.recipe.name, self.name, inputs_hash(self.name, inputs), ctx.step_id)
         earlier_id = (earlier or {}).get("outputs", {}).get("run_id")
         row = run_table.get_run(ctx.store, str(earlier_id)) if earlier_id else None
         if row is not None:  # a runner killed while this run trained: follow it, or resume it
