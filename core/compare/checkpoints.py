@@ -86,6 +86,12 @@ def _base_model(store: Store, run: dict[str, Any]) -> str | None:
     if not base:
         return None
     if backend == "local":
+        from core.selection import base_model_id
+        from core.store.compare import get_model
+
+        known = base_model_id("local", base)
+        if get_model(store, known) is not None:  # the usual case: no write (the page asks on every rerun)
+            return known
         try:
             return add_local_model(store, base)
         except UserFacingError:  # the base folder is gone: the curve starts at the first checkpoint
@@ -146,7 +152,8 @@ def run_dataset(store: Store, run: dict[str, Any]) -> str:
 # -- scoring ---------------------------------------------------------------------------------------
 def checkpoint_config(store: Store, run_id: str, *, limit: int = 10, seed: int = 0, metrics: list[str] | None = None,
                       max_new_tokens: int = 64) -> tuple[EvalConfig, list[StepModel], dict[str, Any]]:
-    """The evaluation of a run's checkpoints (checked, nothing written): config, steps, run row."""
+    """The evaluation of a run's checkpoints, checked: config, steps, run row (a local base model not in
+    the registry yet is registered; nothing else is written)."""
     run = find_run(store, run_id)
     from core.store.runs import TERMINAL
 
