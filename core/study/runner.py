@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.study.steps import Context, Skip, Step, TrainStep, build_steps, inputs_hash, missing_key
+from core.study.steps import Context, Skip, Step, build_steps, inputs_hash
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -171,12 +171,10 @@ def plan_recipe(store: Store, recipe: Recipe) -> list[dict[str, Any]]:
     for step in build_steps(recipe):
         row = {"step": step.name, "kind": step.kind}
         waiting = [d for d in step.depends if d in pending]
-        key = missing_key(step.section.backend, step.section.settings.get(step.section.backend)) \
-            if isinstance(step, TrainStep) else None
-        if key:  # known before the steps it waits for have run (page 6 says so at once)
-            ctx.skipped[step.name] = key
-            rows.append({**row, "state": "skip", "reason": f"Skipped {step.name}: {key} is not set (a "
-                         f"{step.section.backend} fine-tune needs it)."})
+        early = step.early_skip()
+        if early:  # known before the steps it waits for have run (page 6 says so at once)
+            ctx.skipped[step.name] = early
+            rows.append({**row, "state": "skip", "reason": early[:1].upper() + early[1:] + "."})
             continue
         if waiting:
             pending.add(step.name)

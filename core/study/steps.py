@@ -106,6 +106,10 @@ class Step:
     def __init__(self, name: str) -> None:
         self.name = name
 
+    def early_skip(self) -> str | None:
+        """Why this step will be skipped, when that is known before anything runs (a missing key)."""
+        return None
+
     def inputs(self, ctx: Context) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -275,12 +279,19 @@ class TrainStep(Step):
     def config(self, ctx: Context) -> Any:
         return self.section.train_config(ctx.dataset())
 
+    def early_skip(self) -> str | None:
+        backend = self.section.backend
+        key = missing_key(backend, self.section.settings.get(backend))
+        if key is None:
+            return None
+        # page 6 reads this sentence back (ui/estudo_recipe.py) to say it in the user's language
+        return f"skipped {self.name}: {key} is not set (a {backend} fine-tune needs it)"
+
     def inputs(self, ctx: Context) -> dict[str, Any]:
+        skip = self.early_skip()
+        if skip:
+            raise Skip(skip)
         config = self.config(ctx)
-        key = missing_key(config.backend, config.hosted_section())
-        if key:
-            provider = {"openai": "OpenAI", "together": "Together", "fireworks": "Fireworks"}[config.backend]
-            raise Skip(f"skipped {self.name}: {key} is not set (the {provider} fine-tune needs it)")
         return {"config": mask_secrets(config.to_dict()), "dataset": ctx.dataset() if not self.section.data else None}
 
     def valid(self, ctx: Context, outputs: dict[str, Any]) -> bool:
