@@ -8,7 +8,7 @@ runs, the evaluation and the report, read into dataclasses and checked by the re
 The schema (every key, its meaning and default) is documented in dados/estudos/README.md. Values
 are checked by the configs the pages and the CLI use (CurationConfig, TemplateConfig, TrainConfig,
 EvalConfig): their one-sentence errors are re-worded to name the recipe key (``runs[2].lora_r``,
-counting tables from 1) and its line, found by scanning the text (``_Locator``). Unknown keys are
+counting tables from 1) and its line, found by scanning the text (``Locator``). Unknown keys are
 errors with a "did you mean". Optional numbers are written ``"none"`` (no limit), optional texts
 ``""``. Nothing here opens the database: a recipe is self-contained (built-in presets only).
 """
@@ -17,8 +17,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
-import json
-import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -26,143 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UserFacingError
+from core.study.recipe_text import Locator, Path_, coerce, key_name, toml_value, type_words, write_toml
 
 STUDY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 RUN_REF = "run:"
 HOSTED = ("openai", "together", "fireworks")
 SECTIONS = ("study", "data", "curation", "formats", "runs", "evaluation", "report")
 ARRAYS = ("formats", "runs")
-Path_ = tuple[str | int, ...]  # a key's place: ("runs", 1, "lora_r") is runs[2].lora_r
 
 
 class RecipeError(UserFacingError):
     """A recipe that cannot be read or does not follow the schema (one sentence: file, line, key)."""
-
-
-# -- where a key is written ------------------------------------------------------------------------
-_HEADER = re.compile(r"^\s*(\[\[|\[)\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
-_STRINGS = re.compile(r"\"(?:\\.|[^\"\\])*\"|'[^']*'")
-
-
-def _parts(dotted: str) -> list[str]:
-    return [p.strip().strip("\"'") for p in re.findall(r"\"[^\"]*\"|'[^']*'|[^.]+", dotted)]
-
-
-class _Locator:
-    """The line of every table header and ``key =`` line, by key path: a small scan, enough for
-    recipes people write (multi-line strings and arrays are skipped, not parsed)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines: dict[Path_, int] = {}
-        counts: dict[tuple[str | int, ...], int] = {}
-        table: Path_ = ()
-        depth = 0
-        in_string: str | None = None
-        for number, line in enumerate(text.splitlines(), start=1):
-            if in_string:
-                if line.count(in_string) % 2:
-                    in_string = None
-                continue
-            if depth > 0:
-                depth += self._depth(line)
-                continue
-            header = _HEADER.match(line)
-            if header:
-                table = self._resolve(_parts(header.group(2)), counts, array=header.group(1) == "[[")
-                self.lines.setdefault(table, number)
-                continue
-            key = _KEY.match(line)
-            if key:
-                path = self._resolve(_parts(key.group(1)), counts, base=table)
-                self.lines.setdefault(path, number)
-                rest = line[key.end():]
-                for quote in ('"""', "'''"):
-                    if rest.count(quote) % 2:
-                        in_string = quote
-                depth = max(0, self._depth(rest))
-
-    @staticmethod
-    def _depth(text: str) -> int:
-        bare = _STRINGS.sub("", text).split("#")[0]
-        return bare.count("[") + bare.count("{") - bare.count("]") - bare.count("}")
-
-    @staticmethod
-    def _resolve(parts: list[str], counts: dict[tuple[str | int, ...], int], base: Path_ = (),
-                 array: bool = False) -> Path_:
-        path: list[str | int] = list(base)
-        for i, part in enumerate(parts):
-            path.append(part)
-            last = i == len(parts) - 1
-            if array and last:
-                counts[tuple(path)] = counts.get(tuple(path), -1) + 1
-            if tuple(path) in counts and not (last and not array):
-                path.append(counts[tuple(path)])
-        return tuple(path)
-
-    def line(self, path: Path_) -> int | None:
-        for end in range(len(path), 0, -1):
-            if path[:end] in self.lines:
-                return self.lines[path[:end]]
-        return None
-
-
-def key_name(path: Path_) -> str:
-    """``("runs", 1, "lora_r")`` -> ``runs[2].lora_r`` (tables counted from 1, as a reader counts them)."""
-    out = ""
-    for part in path:
-        out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-# -- types -----------------------------------------------------------------------------------------
-def _allowed(annotation: str) -> set[str]:
-    return {p.strip().split("[")[0] for p in str(annotation).split("|")}
-
-
-def _coerce(value: Any, annotation: str) -> tuple[bool, Any]:
-    """(ok, value) for a TOML value and a dataclass field's annotation: ``"none"`` is None for an
-    optional number, ``""`` None for an optional text; bools are never numbers."""
-    kinds = _allowed(annotation)
-    if "None" in kinds:
-        if value == "" and "str" in kinds:
-            return True, None
-        if isinstance(value, str) and value.strip().lower() == "none" and "str" not in kinds:
-            return True, None
-    if "Any" in kinds:
-        return True, value
-    if isinstance(value, bool):
-        return "bool" in kinds, value
-    if isinstance(value, int) and ("int" in kinds or "float" in kinds):
-        return True, value if "int" in kinds else float(value)
-    if isinstance(value, float) and "float" in kinds:
-        return True, value
-    if isinstance(value, str) and "str" in kinds:
-        return True, value
-    if isinstance(value, list) and "list" in kinds:
-        return all(isinstance(v, str) for v in value) or "list[str]" not in annotation.replace(" ", ""), value
-    if isinstance(value, dict) and "dict" in kinds:
-        return True, value
-    return False, value
-
-
-def _type_words(annotation: str) -> str:
-    words = {"int": "a whole number", "float": "a number", "str": "a text in quotes", "bool": "true or false",
-             "list": "a list of texts", "dict": "a table", "None": '"none"'}
-    kinds = [k for k in _allowed(annotation) if k in words]
-    if "None" in kinds and "str" in kinds:
-        kinds[kinds.index("None")] = "_"
-        words["_"] = '""'
-    return " or ".join(words[k] for k in kinds)
-
-
-def _toml(value: Any, annotation: str = "") -> Any:
-    """A config value as the recipe writes it (TOML has no null)."""
-    if value is None:
-        return "" if "str" in _allowed(annotation) else "none"
-    if isinstance(value, dict):
-        return {k: _toml(v) for k, v in value.items() if v is not None}
-    return value
 
 
 # -- the recipe ------------------------------------------------------------------------------------
@@ -297,18 +169,18 @@ class Recipe:
         if self.curation:
             c = self.curation
             out["curation"] = {"name": c.name, "preset": c.preset, "allow_no_test": c.allow_no_test,
-                               **{k: _toml(v, _annotation(CurationConfig, k)) for k, v in c.settings.items()}}
+                               **{k: toml_value(v, _annotation(CurationConfig, k)) for k, v in c.settings.items()}}
         if self.formats:
             out["formats"] = [{k: v for k, v in dataclasses.asdict(f).items() if v not in (None, "")}
                               for f in self.formats]
         if self.runs:
             out["runs"] = [{"name": r.name, "backend": r.backend, "preset": r.preset,
                             **({"data": r.data} if r.data else {}),
-                            **{k: _toml(v, _annotation(TrainConfig, k)) for k, v in r.settings.items()}}
+                            **{k: toml_value(v, _annotation(TrainConfig, k)) for k, v in r.settings.items()}}
                            for r in self.runs]
         if self.evaluation:
             e = self.evaluation
-            settings = {k: _toml(v, _annotation(EvalConfig, k)) for k, v in e.settings.items()
+            settings = {k: toml_value(v, _annotation(EvalConfig, k)) for k, v in e.settings.items()
                         if not (k == "judge_rubric" and v == _eval_defaults()[k])
                         and not (k == "system_prompt" and v is None)}
             out["evaluation"] = {**settings, **({"data": e.data} if e.data else {}), "checkpoints": e.checkpoints,
@@ -376,7 +248,7 @@ class _Reader:
 
     def __init__(self, text: str, data: dict[str, Any], base_dir: Path, source: str) -> None:
         self.data, self.base_dir, self.source = data, Path(base_dir), source
-        self.locator = _Locator(text)
+        self.locator = Locator(text)
         self.sha = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
     def fail(self, path: Path_, problem: str) -> RecipeError:
@@ -401,9 +273,9 @@ class _Reader:
     def typed(self, path: Path_, values: dict[str, Any], annotations: dict[str, str]) -> dict[str, Any]:
         out = {}
         for key, value in values.items():
-            ok, coerced = _coerce(value, annotations.get(key, "Any"))
+            ok, coerced = coerce(value, annotations.get(key, "Any"))
             if not ok:
-                raise self.fail((*path, key), f"must be {_type_words(annotations[key])}, not {value!r}.")
+                raise self.fail((*path, key), f"must be {type_words(annotations[key])}, not {value!r}.")
             out[key] = coerced
         return out
 
@@ -619,57 +491,6 @@ HEADER = ("# A study recipe: run it with `python -m core study run FILE`.\n"
 def dump_recipe(data: dict[str, Any]) -> str:
     """TOML text of a recipe's plain data (``Recipe.to_dict()`` or the same shape): sections in the
     schema's order, ``[[formats]]`` / ``[[runs]]`` as tables (not inline arrays), provider sections
-    as ``[runs.openai]``, a short header comment. A small writer of our own: tomli-w writes short
-    arrays of tables inline, which reads badly in a file people edit and diff."""
-    ordered = [k for k in SECTIONS if k in data and (k == "report" or data[k] not in (None, [], {}))]
-    ordered += [k for k in data if k not in SECTIONS]
-    lines = [HEADER.rstrip("\n")]
-    for name in ordered:
-        value = data[name]
-        if isinstance(value, list) and all(isinstance(v, dict) for v in value):
-            for item in value:
-                _write_table(lines, f"[[{_toml_key(name)}]]", item, _toml_key(name))
-        elif isinstance(value, dict):
-            _write_table(lines, f"[{_toml_key(name)}]", value, _toml_key(name))
-        else:
-            raise TypeError(f"top-level recipe key {name!r} must be a table or an array of tables")
-    return "\n".join(lines) + "\n"
-
-
-def _write_table(lines: list[str], header: str, table: dict[str, Any], name: str) -> None:
-    lines += ["", header]
-    subtables = []
-    for key, value in table.items():
-        if value is None:
-            continue
-        if isinstance(value, dict) and value:
-            subtables.append((key, value))
-        else:
-            lines.append(f"{_toml_key(key)} = {_toml_text(value)}")
-    for key, value in subtables:
-        _write_table(lines, f"[{name}.{_toml_key(key)}]", value, f"{name}.{_toml_key(key)}")
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
-
-
-def _toml_text(value: Any) -> str:
-    """One TOML value; JSON's string escapes are valid TOML basic-string escapes."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            return ("-inf" if value < 0 else "inf") if not math.isnan(value) else "nan"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        items = [_toml_text(v) for v in value]
-        one_line = "[" + ", ".join(items) + "]"
-        return one_line if len(one_line) <= 100 else "[\n" + "".join(f"    {i},\n" for i in items) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_text(v)}" for k, v in value.items() if v is not None) + "}"
-    if value is None:
-        return '""'
-    raise TypeError(f"cannot write {type(value).__name__} in a recipe")
+    as ``[runs.openai]``, a short header comment. A small writer of our own (core/study/recipe_text.py):
+    tomli-w writes short arrays of tables inline, which reads badly in a file people edit and diff."""
+    return write_toml(data, SECTIONS, HEADER + "\n")

@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.study.steps import Context, Skip, Step, build_steps, inputs_hash
+from core.study.steps import Context, CurationStep, DataStep, FormatStep, Skip, Step, TrainStep, inputs_hash
+from core.study.steps_compare import CheckpointsStep, EvaluationStep, ReportStep
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -211,3 +212,25 @@ def plan_recipe(store: Store, recipe: Recipe) -> list[dict[str, Any]]:
             reason = "Its inputs changed since it last ran."
         rows.append({**row, "state": "run", "reason": reason})
     return rows
+
+
+def build_steps(recipe: Recipe) -> list[Step]:
+    """The recipe's steps in the order of ``Recipe.step_names()``."""
+    steps: list[Step] = []
+    for name in recipe.step_names():
+        kind, _, rest = name.partition(":")
+        if kind == "data":
+            steps.append(DataStep(name))
+        elif kind == "curation":
+            steps.append(CurationStep(name))
+        elif kind == "format":
+            steps.append(FormatStep(name, [f.step for f in recipe.formats].index(name)))
+        elif kind == "train":
+            steps.append(TrainStep(name, recipe.run(rest)))
+        elif kind == "checkpoints":
+            steps.append(CheckpointsStep(name, rest))
+        elif kind == "evaluation":
+            steps.append(EvaluationStep(name, recipe))
+        else:
+            steps.append(ReportStep(name))
+    return steps
