@@ -197,3 +197,20 @@ def test_killed_mid_training_goes_on_from_there(tmp_path: Path, tiny_model_dir: 
     with Store() as store:
         (run,) = run_table.list_runs(store)  # the same run, not a second one
         assert run["status"] == "succeeded" and run["step"] == 12
+
+
+def test_models_and_judge_that_need_a_missing_key_are_dropped(tmp_path: Path) -> None:
+    from core.study.steps import Context
+    from core.study.steps_compare import EvaluationStep
+
+    path = tmp_path / "e.toml"
+    path.write_text('[study]\nname = "e"\n[evaluation]\nmodels = ["local:smollm2", "openai:gpt-4o-mini-2024-07-18"]\n'
+                    'judge_model = "openai:gpt-4o-mini-2024-07-18"\nmain_metric = "judge"\n', encoding="utf-8")
+    recipe = load_recipe(path)
+    with Store() as store:
+        ctx = Context(store, recipe)
+        inputs = EvaluationStep("evaluation", recipe).inputs(ctx)
+    assert inputs["config"]["models"] == ["local:smollm2"] and inputs["config"]["judge_model"] is None
+    assert inputs["config"]["main_metric"] == "semantic" and inputs["config"]["data"] == "seed-study"
+    assert ctx.notes == ["evaluation: dropped openai:gpt-4o-mini-2024-07-18 (OPENAI_API_KEY is not set)",
+                         "evaluation: no judge (openai:gpt-4o-mini-2024-07-18 needs OPENAI_API_KEY, which is not set)"]

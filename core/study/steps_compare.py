@@ -108,8 +108,22 @@ class EvaluationStep(Step):
         models = self.models(ctx)
         if not models:
             raise Skip("skipped evaluation: no model is left to evaluate")
-        config = e.eval_config(ctx.dataset(), models)
+        config = self.config(ctx, models)
         return {"config": mask_secrets(config.to_dict()), "eval_id": config.eval_id()}
+
+    def config(self, ctx: Context, models: list[str]) -> Any:
+        """The EvalConfig; a judge whose provider key is not set is left out with one line."""
+        import dataclasses
+
+        e = ctx.recipe.evaluation
+        assert e is not None
+        config = e.eval_config(ctx.dataset(), models)
+        judge = str(config.judge_model or "")
+        key = missing_key(judge.split(":", 1)[0]) if ":" in judge else None
+        if key and key != "FIREWORKS_ACCOUNT_ID":
+            ctx.notes.append(f"evaluation: no judge ({judge} needs {key}, which is not set)")
+            config = dataclasses.replace(config, judge_model=None)
+        return config
 
     def valid(self, ctx: Context, outputs: dict[str, Any]) -> bool:
         return _evaluation_done(ctx.store, outputs.get("eval_id"))
@@ -122,7 +136,8 @@ class EvaluationStep(Step):
         e = ctx.recipe.evaluation
         assert e is not None
         ensure_default_models(ctx.store)  # local:smollm2 and the OpenAI base models, as the pages do
-        config = e.eval_config(ctx.dataset(), inputs["config"]["models"])
+        config = self.config(ctx, inputs["config"]["models"])
+        ctx.notes.clear()  # said once, when the inputs were read
         eval_id = _run_evaluation(ctx, self.name, lambda progress: run_evaluation(ctx.store, config,
                                                                                    on_progress=progress))
         message = f"evaluation {eval_id}: {len(config.models)} model(s) on {config.data}"
