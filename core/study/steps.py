@@ -319,6 +319,13 @@ class TrainStep(Step):
                 run_id, how = row["id"], "picked up"
             elif jobs.resume_blocker(row) is None:
                 run_id, how = jobs.resume_run(ctx.store, row["id"]), "resumed"
+        if run_id is None:  # the same examples, format, template, model and hyperparameters trained before
+            # (by clicking, or by another recipe): that run is this step's result, not a second copy of it
+            from core.study.lineage import matching_run
+            from core.training.run_data import resolve_data
+
+            run_id = matching_run(ctx.store, config, resolve_data(ctx.store, config))
+            how = "reused (the same inputs trained before)" if run_id else how
         if run_id is None:
             run_id = jobs.launch(ctx.store, config)
             remember_launch(ctx.store, run_id, config.backend, config.base_model)  # pages 3-5 open with it
