@@ -302,18 +302,19 @@ def cached_judge(store: Store) -> str | None:
 
 
 def format_table(report: AgreementReport) -> str:
-    """The table as the CLI prints it: metric | n | agreement % [low, high] | Kendall τ | position bias."""
+    """The table as the CLI prints it: metric | n | agreement % [low, high] | Kendall τ (models ranked) |
+    position bias; τ is — with fewer than 3 models or no variation."""
     def pct(v: Any) -> str:
         return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:.0f}%"
 
     labels = [f"judge ({report.judge_model})" if m == "judge" else str(m) for m in report.table["metric"]]
     width = max([14, *(len(label) + 2 for label in labels)])
-    lines = [f"{'metric':<{width}}{'n':>5}  {'agreement % [95% interval]':<28}{'Kendall τ':>10}  {'position bias':>13}"]
+    lines = [f"{'metric':<{width}}{'n':>5}  {'agreement % [95% interval]':<28}{'Kendall τ (models)':>19}  {'position bias':>13}"]
     for label, r in zip(labels, report.table.itertuples(index=False)):
         interval = "—" if r.n == 0 else f"{pct(r.agreement)} [{pct(r.low)}, {pct(r.high)}]"
-        tau = "—" if math.isnan(r.kendall_tau) else f"{r.kendall_tau:+.2f} ({r.n_models})"
+        tau = f"— ({r.n_models})" if math.isnan(r.kendall_tau) else f"{r.kendall_tau:+.2f} ({r.n_models})"
         bias = "—" if math.isnan(r.position_bias) else f"{pct(r.position_bias)}"
-        lines.append(f"{label:<{width}}{r.n:>5}  {interval:<28}{tau:>10}  {bias:>13}")
+        lines.append(f"{label:<{width}}{r.n:>5}  {interval:<28}{tau:>19}  {bias:>13}")
     return "\n".join(lines)
 
 

@@ -38,10 +38,11 @@ BATCH = 16  # verdicts are saved after each batch: a stopped run keeps what it a
 Ask = Callable[[list[str]], list[tuple[str | None, str | None]]]  # prompts -> (text, error) each
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
-_EXPLICIT = re.compile(r"\b(?:winner|verdict|better(?:\s+answer)?|answer|choice|vencedor)\b\s*(?:is|:|=|-)?\s*"
-                       r"[\"'*(\[]*\s*(A|B|tie|empate)\b", re.I)
+_EXPLICIT = re.compile(r"\b(?:winner|verdict|better(?:\s+answer)?|answer|choice|vencedor)\b(?:[ \t]*(?:is|:|=|-))*"
+                       r"[ \t]*[\"'*(\[]*[ \t]*(A|B|tie|empate)\b(?![ \t]+[A-Z][a-z])", re.I)
 _TIE = re.compile(r"\b(tie|both (?:are )?(?:equal|equally|the same)|equally good|empate)\b", re.I)
-_LETTER = re.compile(r"(?<![\w'])(A|B)(?![\w'])")
+# A letter alone ("B", "I prefer B.", "(A)"), never the article of a sentence ("A Guidebook to…").
+_LETTER = re.compile(r"(?<![\w'])(A|B)(?=\s*$|\s*[.,;:!?)\]\"'*]|\s*\n)")
 
 
 class JudgeFailedError(UserFacingError):
@@ -153,7 +154,8 @@ def judge_pairs(store: Store, judge_model: str, items: Sequence[PairItem], *, as
         q = question_sha(item.title, item.reference)
         keys.append(((q, sha(item.x), sha(item.y)), (q, sha(item.y), sha(item.x))))
     wanted = list(dict.fromkeys(k for pair in keys for k in pair))
-    known = {k: v for k, (v, _) in db.cached_verdicts(store, judge_model, wanted).items()}
+    # Cached texts are parsed again: a better parser reads old answers without asking the judge again.
+    known = {k: parse_verdict(raw) for k, (_, raw) in db.cached_verdicts(store, judge_model, wanted).items()}
     missing = [k for k in wanted if k not in known]
     if missing and not cached_only:
         texts: dict[tuple[str, str, str], tuple[str, str | None, str, str]] = {}

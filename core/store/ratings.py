@@ -94,9 +94,9 @@ def save_verdicts(store: Store, judge_model: str, rows: Sequence[tuple[str, str,
 
 
 def judges_with_verdicts(store: Store) -> list[tuple[str, int]]:
-    """(judge model, verdicts cached), most first: what the xlsx may show without asking anyone."""
+    """(judge model, questions asked and cached), most first: what the xlsx may show without asking anyone."""
     return [(str(m), int(n)) for m, n in store.fetchall(
-        "SELECT judge_model, count(*) AS n FROM judge_verdicts WHERE verdict IS NOT NULL "
+        "SELECT judge_model, count(*) AS n FROM judge_verdicts "
         "GROUP BY judge_model ORDER BY n DESC, judge_model")]
 
 
