@@ -309,7 +309,10 @@ def run_evaluation(store: Store, config: EvalConfig, eval_id: str | None = None,
     examples = db.eval_examples(store, eval_id)
     total = len(examples) * len(config.models) * len(config.variants)
     done = db.count_answers(store, eval_id)
-    started = time.monotonic()
+    # wall_s is the time spent on this evaluation in all its sittings: a resume (or a rerun that reuses
+    # every answer) adds its own seconds instead of replacing the first sitting's
+    earlier_s = float((db.get_evaluation(store, eval_id) or {}).get("wall_s") or 0.0)
+    started = time.monotonic() - earlier_s
     db.update_evaluation(store, eval_id, status="running", status_message=None, started_at=_now(),
                          ended_at=None, done=done, total=total, phase="generating", heartbeat_at=_now())
     progress = _Progress(store, eval_id, total, done, on_progress, cancel)
