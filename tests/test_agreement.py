@@ -384,7 +384,7 @@ def test_the_trust_tab_shows_the_table_the_best_metric_and_asks_a_judge(seed_row
     verdicts = [e.value for e in [*at.success, *at.warning] if "agrees best" in e.value]
     assert verdicts and "of 12 pairs" in verdicts[0]
     table = next(d.value for d in at.dataframe if "kendall_tau" in d.value.columns)
-    assert "ROUGE-L" in list(table["metric"]) and (table["n"] == 12).all()
+    assert "ROUGE-L" in list(table["metric"]) and (table["n"] == "12").all()
     assert any("ties" in c.value and "page 4" in c.value for c in at.caption)
 
     at.selectbox(key="cf_judge").set_value(judge).run()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -86,16 +87,21 @@ def agreement_figure(report: AgreementReport, language: str) -> go.Figure:
 
 
 def _table(report: AgreementReport, language: str) -> None:
-    frame = report.table.copy()
-    frame["metric"] = [_label(m, report, language) for m in frame["metric"]]
-    for column in ("agreement", "low", "high", "position_bias", "first_wins"):
-        frame[column] = frame[column] * 100
-    percent = {c: (lambda v: numbers.number(v, language, 1)) for c in ("agreement", "low", "high", "position_bias",
-                                                                        "first_wins")}
-    formats = {**percent, "kendall_tau": lambda v: numbers.number(v, language, 2, sign=True),
-               "n": lambda v: numbers.integer(v, language), "n_models": lambda v: numbers.integer(v, language)}
-    st.dataframe(frame.style.format(formats, na_rep="—"), hide_index=True, key="cf_table",
-                 column_config={c: st.column_config.Column(t(f"confianca.col.{c}", language)) for c in frame.columns})
+    """The table with numbers written the language's way and "—" where a number does not apply (τ with
+    two models, position bias of a metric): Streamlit would print a missing number as "None"."""
+    def fmt(value: Any, digits: int, scale: float = 1.0, sign: bool = False) -> str:
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        return "—" if missing else numbers.number(float(value) * scale, language, digits, sign=sign)
+
+    table = report.table
+    frame = {"metric": [_label(m, report, language) for m in table["metric"]],
+             "n": [numbers.integer(v, language) for v in table["n"]],
+             **{c: [fmt(v, 1, 100) for v in table[c]] for c in ("agreement", "low", "high")},
+             "kendall_tau": [fmt(v, 2, sign=True) for v in table["kendall_tau"]],
+             "n_models": [numbers.integer(v, language) for v in table["n_models"]],
+             **{c: [fmt(v, 1, 100) for v in table[c]] for c in ("position_bias", "first_wins")}}
+    st.dataframe(pd.DataFrame(frame), hide_index=True, key="cf_table",
+                 column_config={c: st.column_config.TextColumn(t(f"confianca.col.{c}", language)) for c in frame})
 
 
 def _start_judge(store: Store, judge: str, api_key: str | None, language: str) -> Task:
