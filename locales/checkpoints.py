@@ -10,7 +10,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "de teste do conjunto do próprio treino, com as mesmas métricas: a nota por passo, com seu intervalo de 95%, "
         "fica ao lado da curva de perda, e se o modelo aprendeu se vê em vez de se supor."),
     "checkpoints.no_runs": (
-        "No finished training run yet: train one on page 3 (Treino), then score its checkpoints here.",
+        "No finished training run yet: train one on page 3 (Training), then score its checkpoints here.",
         "Nenhum treino concluído ainda: treine um na página 3 (Treino) e depois pontue seus checkpoints aqui."),
     "checkpoints.run": ("Run", "Treino"),
     "checkpoints.run_help": (
