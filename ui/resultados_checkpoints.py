@@ -25,7 +25,7 @@ from core.compare.checkpoints import (
     learned,
     start_checkpoints,
 )
-from core.compare.evaluate import cancel_evaluation, evaluation_state, load_config, start_evaluation
+from core.compare.evaluate import evaluation_state, load_config, start_evaluation
 from core.compare.results import loss_curves
 from core.errors import UserFacingError
 from core.selection import get_current
@@ -34,7 +34,7 @@ from core.store.runs import TERMINAL, list_runs
 from locales import numbers, t
 from ui.common import openai_key_for, show_error, tr
 from ui.core_text import metric_label
-from ui.resultados_progress import ACTIVE
+from ui.resultados_progress import ACTIVE, running_panel
 from ui.resultados_tables import styled
 from ui.results_charts import LAYOUT, run_status
 
@@ -161,23 +161,10 @@ def _score_form(store: Store, run_id: str, language: str, again: bool) -> None:
             st.rerun()
 
 
-@st.fragment(run_every=2.0)
-def _running(store: Store, eval_id: str) -> None:
-    """Redrawn every 2 s from the evaluations row; the whole page reruns when it ends."""
-    state = evaluation_state(store, eval_id)
-    if state["state"] not in ACTIVE:
-        st.rerun(scope="app")
-    phase = tr(f"resultados.phase.{state['phase'] or 'queued'}")
-    st.progress(min(1.0, state["fraction"]), text=tr("resultados.progress", phase=phase, done=state["done"] or 0,
-                                                       total=state["total"] or 0))
-    if st.button(tr("resultados.cancel"), key="ck_cancel"):
-        cancel_evaluation(store, eval_id)
-
-
 def _state(store: Store, eval_id: str, language: str) -> None:
     state = evaluation_state(store, eval_id)
     if state["state"] in ACTIVE:
-        _running(store, eval_id)
+        running_panel(store, eval_id, cancel_key="ck_cancel")
         return
     if state["state"] in ("cancelled", "interrupted", "failed"):
         values = {"done": state["done"] or 0, "total": state["total"] or 0, "message": state["status_message"] or ""}

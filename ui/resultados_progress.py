@@ -55,16 +55,16 @@ def progress_panel(store: Store, eval_id: str) -> None:
 
 
 @st.fragment(run_every=2.0)
-def running_panel(store: Store, eval_id: str) -> None:
+def running_panel(store: Store, eval_id: str, cancel_key: str = "rs_cancel") -> None:
     """Re-drawn every 2 s from the DB (so it survives a reload); when the run ends the whole page
-    reruns to show the results."""
+    reruns to show the results. Also the checkpoints tab's bar (its own ``cancel_key``)."""
     state = evaluation_state(store, eval_id)
     if state["state"] not in ACTIVE:
         st.rerun(scope="app")
     phase = tr(f"resultados.phase.{state['phase'] or 'queued'}")
     st.progress(min(1.0, state["fraction"]), text=tr("resultados.progress", phase=phase, done=state["done"] or 0,
                                                        total=state["total"] or 0))
-    if st.button(tr("resultados.cancel"), key="rs_cancel"):
+    if st.button(tr("resultados.cancel"), key=cancel_key):
         cancel_evaluation(store, eval_id)
 
 

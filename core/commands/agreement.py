@@ -31,8 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.compare.agreement import AgreementError, format_table, metric_agreement, write_agreement_xlsx
-    from core.compare.xlsx import check_report_path
+    from core.compare.agreement import AgreementError, format_table, metric_agreement
+    from core.compare.xlsx import check_report_path, write_agreement_xlsx
 
     if args.bootstrap < 1 or args.bootstrap > 100_000:
         raise AgreementError(f"--bootstrap must be a whole number from 1 to 100000, not {args.bootstrap}.")

@@ -27,11 +27,9 @@ the highest agreement among those resting on at least ``MIN_PAIRS`` pairs.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -345,26 +343,3 @@ def sheet_rows(report: AgreementReport) -> list[list[Any]]:
                                 "scores) or an inconsistent judge counts half."]]
     rows += [["note", note.text] for note in report.notes]
     return rows
-
-
-def write_agreement_xlsx(report: AgreementReport, path: str | Path) -> Path:
-    """A workbook with the "agreement" sheet alone (``python -m core agreement --xlsx``)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    path = Path(path).expanduser()
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "agreement"
-    for row in sheet_rows(report):
-        ws.append(row)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.column_dimensions["A"].width = 28
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path

@@ -200,19 +200,46 @@ def _add_loss_chart(wb: Any, loss: pd.DataFrame, taken: set[str], secrets: list[
 
 def _agreement_sheet(wb: Any, store: Store, taken: set[str], secrets: list[str]) -> None:
     """Which metric agrees with the people (core/compare/agreement.py; judge from cached verdicts only)."""
-    from openpyxl.styles import Font
-
-    from core.compare.agreement import report_for_workbook, sheet_rows
+    from core.compare.agreement import report_for_workbook
 
     report = report_for_workbook(store)
     if report is None:  # no vote and no rating: nothing to agree with
         return
-    ws = wb.create_sheet(_sheet_name("agreement", taken))
+    _fill_agreement(wb.create_sheet(_sheet_name("agreement", taken)), report, secrets)
+
+
+def _fill_agreement(ws: Any, report: Any, secrets: list[str]) -> None:
+    from openpyxl.styles import Font
+
+    from core.compare.agreement import sheet_rows
+
     for row in sheet_rows(report):
         ws.append([_cell(v, secrets) for v in row])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.column_dimensions["A"].width = 28
+
+
+def write_agreement_xlsx(report: Any, path: str | Path) -> Path:
+    """A workbook with the "agreement" sheet alone (``python -m core agreement --xlsx``)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "agreement"
+    _fill_agreement(ws, report, _secret_values())
+    return _save_workbook(wb, Path(path).expanduser())
+
+
+def _save_workbook(wb: Any, path: Path) -> Path:
+    """Written to a temporary name, then renamed: a reader never sees half a workbook."""
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 def latest_evaluation(store: Store) -> str | None:
@@ -277,13 +304,7 @@ def write_report(store: Store, path: str | Path, eval_id: str | None = None) -> 
                          ("models", "models")):
         _write_frame(wb, sheet, db.table_df(store, table), taken, secrets)
     _agreement_sheet(wb, store, taken, secrets)
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return _save_workbook(wb, path)
 
 
 # -- importing ---------------------------------------------------------------------------------------
