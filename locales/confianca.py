@@ -11,9 +11,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "como as pessoas (τ de Kendall)."),
     "confianca.no_votes": (
         "No human votes yet. Vote in the arena on page 4 (Playground), or import a sheet with `Nota <model>` / "
-        "`Rating <model>` columns beside the answers (tab Files, or `python -m core import FILE`).",
+        "`Rating <model>` columns beside the answers (the tab xlsx and import, or `python -m core import FILE`).",
         "Ainda não há votos humanos. Vote na arena da página 4 (Playground), ou importe uma planilha com colunas "
-        "`Nota <modelo>` / `Rating <modelo>` ao lado das respostas (aba Arquivos, ou `python -m core import ARQUIVO`)."),
+        "`Nota <modelo>` / `Rating <modelo>` ao lado das respostas (aba xlsx e importação, ou `python -m core import ARQUIVO`)."),
     "confianca.counts": (
         "{pairs} human pairs with a winner ({votes} arena votes, {ratings} pairs from imported ratings); {ties} "
         "ties or 'both bad' left out.",

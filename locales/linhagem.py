@@ -18,6 +18,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "linhagem.same_run": ("A and B are the same run: choose another one to see what differs.",
                           "A e B são a mesma execução: escolha outra para ver o que muda."),
     "linhagem.summary": ("{n} differences: {parts}", "{n} diferenças: {parts}"),
+    "linhagem.summary_one": ("1 difference: {parts}", "1 diferença: {parts}"),
     "linhagem.no_differences": ("No differences ({n} values compared).", "Nenhuma diferença ({n} valores comparados)."),
     "linhagem.col.section": ("Section", "Seção"),
     "linhagem.col.key": ("Setting", "Configuração"),

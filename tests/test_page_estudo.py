@@ -48,14 +48,14 @@ def test_empty_database_lists_the_bundled_recipe_and_its_steps(monkeypatch) -> N
     assert set(plan["Next run"]) <= {"will run", "will reuse", "skipped"} and "will run" in set(plan["Next run"])
     skipped = plan[plan["Next run"] == "skipped"]   # hosted runs without their keys: said before anything runs
     assert set(skipped["Step"]) == {"train:gpt-4o-mini", "train:together-llama", "train:fireworks-llama"}, plan
-    assert skipped["Why"].str.fullmatch(r"Skipped: [A-Z_]+_API_KEY is not set \(a \w+ fine-tune needs it\)\.").all()
+    assert skipped["Why"].str.fullmatch(r"Skipped: [A-Z_]+_API_KEY is not set \(the \w+ fine-tune needs it\)\.").all()
     assert at.button(key="estudo_run").label == "Run the recipe"
     assert any("python -m core study run" in c.value for c in at.caption)
     pt = _app("pt")
     assert not pt.exception and pt.title[0].value == "Receita do estudo"
     plan_pt = _frame(pt, "Etapa")
     assert "vai rodar" in set(plan_pt["Na próxima execução"])
-    assert "Pulada: OPENAI_API_KEY não está definida (um ajuste na openai precisa dela)." in set(plan_pt["Por quê"])
+    assert "Pulada: OPENAI_API_KEY não está definida (o ajuste fino na OpenAI precisa dela)." in set(plan_pt["Por quê"])
     assert "seed-study.toml · incluída" in pt.selectbox(key="estudo_recipe").options
 
 

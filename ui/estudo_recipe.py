@@ -129,7 +129,7 @@ _REASONS = (
     (re.compile(r"^Its inputs changed since it last ran\.$"), "changed"),
     (re.compile(r"^(?P<step>\S+) runs first, so this step runs after it\.$"), "after"),
     (re.compile(r"^It needs a step that has not run yet\.$"), "needs"),
-    (re.compile(r"^Skipped (?P<step>\S+): (?P<variable>[A-Z_]+) is not set \(a (?P<backend>\w+) fine-tune needs it\)\.?$"),
+    (re.compile(r"^Skipped (?P<step>\S+): (?P<variable>[A-Z_]+) is not set \(the (?P<backend>\w+) fine-tune needs it\)\.?$"),
      "no_key"),
     (re.compile(r"^Skipped (?P<step>\S+): its run was skipped\.?$"), "run_skipped"),
     (re.compile(r"^Skipped evaluation: no model is left to evaluate\.?$"), "no_models"),

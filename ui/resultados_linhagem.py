@@ -62,7 +62,10 @@ def summary_text(rows: list[DiffRow], language: str) -> str:
         return t(K + "no_differences", language, n=numbers.integer(len(rows), lang=language))
     parts = ", ".join(f"{_label(s, language, K + 'section.')} {numbers.integer(n, lang=language)}"
                       for s, n in counts.items())
-    return t(K + "summary", language, n=numbers.integer(sum(counts.values()), lang=language), parts=parts)
+    total = sum(counts.values())
+    if total == 1:
+        return t(K + "summary_one", language, parts=parts)
+    return t(K + "summary", language, n=numbers.integer(total, lang=language), parts=parts)
 
 
 def diff_frame(rows: list[DiffRow], language: str, show_all: bool) -> pd.DataFrame:

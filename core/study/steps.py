@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING, Any
 from core.config import mask_secrets
 from core.errors import UserFacingError
 
+# how the skip sentence names a provider (page 6 reads the name back out of it)
+PROVIDER_NAMES = {"openai": "OpenAI", "together": "Together", "fireworks": "Fireworks"}
+
 if TYPE_CHECKING:
     from core.store import Store
     from core.study.recipe import Recipe, RunSection
@@ -285,7 +288,7 @@ class TrainStep(Step):
         if key is None:
             return None
         # page 6 reads this sentence back (ui/estudo_recipe.py) to say it in the user's language
-        return f"skipped {self.name}: {key} is not set (a {backend} fine-tune needs it)"
+        return f"skipped {self.name}: {key} is not set (the {PROVIDER_NAMES.get(backend, backend)} fine-tune needs it)"
 
     def inputs(self, ctx: Context) -> dict[str, Any]:
         skip = self.early_skip()
