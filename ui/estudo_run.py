@@ -89,8 +89,7 @@ def steps_table(state: dict[str, Any]) -> None:
     st.table(pd.DataFrame({
         tr("estudo.run.col_step"): [r["step"] for r in rows],
         tr("estudo.run.col_status"): [tr(f"estudo.status.{r['status']}") for r in rows],
-        tr("estudo.run.col_progress"): [f"{integer(r['done'] or 0)} / {integer(r['of'])}" if r["of"] else ""
-                                        for r in rows],
+        tr("estudo.run.col_progress"): [_progress_cell(r) for r in rows],
         tr("estudo.run.col_message"): [r["message"] for r in rows],
     }).style.hide(axis="index"))
 
@@ -120,3 +119,12 @@ def summary(state: dict[str, Any]) -> None:
             column.page_link(page, label=tr(f"estudo.end.{key}"), icon=icon)
         except StreamlitPageNotFoundError:  # a page run outside the app's navigation (AppTest): a plain link
             column.markdown(f"[{tr(f'estudo.end.{key}')}](/{key})")
+
+
+def _progress_cell(row: dict[str, Any]) -> str:
+    """done / of while a step counts; a finished step shows its whole count (a curation's last report
+    can be at 69 of 100 blocks when it ends), other states nothing."""
+    if not row["of"]:
+        return ""
+    done = row["of"] if row["status"] == "done" else (row["done"] or 0)
+    return f"{integer(done)} / {integer(row['of'])}"
