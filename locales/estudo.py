@@ -2,6 +2,14 @@
 from __future__ import annotations
 
 TEXT: dict[str, tuple[str, str]] = {
+    "estudo.run.keys": ("API keys for the hosted steps ({n} not set)", "Chaves de API das etapas hospedadas ({n} não definidas)"),
+    "estudo.run.keys_help": (
+        "Used by this run only: handed to the study's process, never stored in the database, logs or files. "
+        "A step whose key stays empty is skipped, as in the plan above. OPENAI_API_KEY and the others in the "
+        "environment or in .streamlit/secrets.toml are used without asking.",
+        "Usadas só nesta execução: passadas ao processo do estudo, nunca gravadas no banco, em logs ou arquivos. "
+        "Uma etapa cuja chave ficar vazia é pulada, como no plano acima. OPENAI_API_KEY e as outras definidas no "
+        "ambiente ou em .streamlit/secrets.toml são usadas sem perguntar."),
     "estudo.title": ("Study recipe", "Receita do estudo"),
     "estudo.intro": (
         "The whole study — data, curation, formats, fine-tunes, evaluation, report — as one text file you can "

@@ -34,7 +34,7 @@ def _frame(at: AppTest, column: str):
 
 
 def test_empty_database_lists_the_bundled_recipe_and_its_steps(monkeypatch) -> None:
-    for name in ("OPENAI_API_KEY", "TOGETHER_API_KEY", "FIREWORKS_API_KEY"):
+    for name in ("OPENAI_API_KEY", "TOGETHER_API_KEY", "FIREWORKS_API_KEY", "FIREWORKS_ACCOUNT_ID"):
         monkeypatch.delenv(name, raising=False)
     at = _app()
     assert not at.exception and not at.error, (at.exception, at.error)
@@ -50,6 +50,10 @@ def test_empty_database_lists_the_bundled_recipe_and_its_steps(monkeypatch) -> N
     assert set(skipped["Step"]) == {"train:gpt-4o-mini", "train:together-llama", "train:fireworks-llama"}, plan
     assert skipped["Why"].str.fullmatch(r"Skipped: [A-Z_]+_API_KEY is not set \(the \w+ fine-tune needs it\)\.").all()
     assert at.button(key="estudo_run").label == "Run the recipe"
+    # the keys those steps lack can be typed for one run (password fields, never stored)
+    fields = {f.label: f for f in at.text_input if f.key.startswith("estudo_key_")}
+    assert set(fields) == {"OPENAI_API_KEY", "TOGETHER_API_KEY", "FIREWORKS_API_KEY", "FIREWORKS_ACCOUNT_ID"}
+    assert all(f.proto.type == f.proto.PASSWORD for f in fields.values())
     assert any("python -m core study run" in c.value for c in at.caption)
     pt = _app("pt")
     assert not pt.exception and pt.title[0].value == "Receita do estudo"

@@ -166,3 +166,38 @@ def test_uploaded_recipes_are_checked_and_never_overwrite_another(tmp_path: Path
     with pytest.raises(RecipeError):
         save_recipe_upload("binary.toml", b"\xff\xfe\x00")
     assert not (user_recipes_dir() / "broken.toml").exists() and not (user_recipes_dir() / "binary.toml").exists()
+
+
+def test_keys_typed_on_the_page_reach_only_the_process_environment(tmp_path: Path, monkeypatch) -> None:
+    """needed_keys names what the seed recipe's hosted steps lack; start_study hands typed keys (and
+    nothing else) to the study's process environment, and they land in no file of its folder."""
+    import subprocess
+
+    from core.study import launch
+    from core.study.recipe import load_recipe
+    from core.study.steps import needed_keys
+
+    for name in ("OPENAI_API_KEY", "TOGETHER_API_KEY", "FIREWORKS_API_KEY", "FIREWORKS_ACCOUNT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    seed = load_recipe(Path(__file__).resolve().parent.parent / "dados" / "estudos" / "seed-study.toml")
+    assert needed_keys(seed) == ["OPENAI_API_KEY", "TOGETHER_API_KEY", "FIREWORKS_API_KEY", "FIREWORKS_ACCOUNT_ID"]
+    monkeypatch.setenv("TOGETHER_API_KEY", "tg-from-the-environment")
+    assert "TOGETHER_API_KEY" not in needed_keys(seed)
+
+    seen: dict[str, str] = {}
+    real_popen = subprocess.Popen
+
+    def spy(command, **kwargs):  # the real process runs; only its environment is looked at
+        seen.update(kwargs["env"])
+        return real_popen(command, **kwargs)
+
+    monkeypatch.setattr(launch.subprocess, "Popen", spy)
+    typed = "sk-typed-on-page-six-0123456789"
+    recipe = tiny_recipe(tmp_path)
+    launch.start_study(recipe, keys={"OPENAI_API_KEY": typed, "PATH": "/nowhere", "EVIL": "x"})
+    state = wait_end("tiny-study")
+    assert state["status"] == "succeeded", state
+    assert seen["OPENAI_API_KEY"] == typed and seen["PATH"] != "/nowhere" and "EVIL" not in seen
+    for path in launch.study_dir("tiny-study").rglob("*"):
+        if path.is_file():
+            assert typed not in path.read_text(errors="replace"), path

@@ -38,10 +38,11 @@ def run_section(recipe_path: str, study: str) -> None:
     if state["status"] == "failed" and "--accept-changed-data" in state["message"]:   # the raw file changed
         accept = st.checkbox(tr("estudo.run.accept_changed"), key=f"{K}accept_changed",
                              help=tr("estudo.run.accept_changed_help"))
+    keys = key_fields(recipe_path)
     if st.button(tr("estudo.run.start"), key=f"{K}run", type="primary", icon=":material/play_arrow:",
                  help=tr("estudo.run.start_help")):
         try:
-            launch.start_study(recipe_path, accept_changed_data=accept)
+            launch.start_study(recipe_path, accept_changed_data=accept, keys=keys)
         except UserFacingError as exc:
             show_error(exc)
         else:
@@ -49,6 +50,38 @@ def run_section(recipe_path: str, study: str) -> None:
     if state["status"] != "none":
         st.markdown(f"**{tr('estudo.end.last_run')}**")
         summary(state)
+
+
+def key_fields(recipe_path: str) -> dict[str, str]:
+    """The API keys the recipe's hosted steps need and the environment lacks: from st.secrets, or a
+    password field (this session's memory only). Given to the study's process alone; a step whose key
+    stays empty is skipped with its one line, as from the terminal."""
+    from core.study.recipe import load_recipe
+    from core.study.steps import needed_keys
+
+    try:
+        needed = needed_keys(load_recipe(recipe_path))
+    except UserFacingError:
+        return {}
+    keys: dict[str, str] = {}
+    typed = []
+    for name in needed:
+        try:
+            secret = st.secrets.get(name)
+        except Exception:  # no secrets.toml at all
+            secret = None
+        if secret:
+            keys[name] = str(secret)
+        else:
+            typed.append(name)
+    if typed:
+        with st.expander(tr("estudo.run.keys", n=len(typed))):
+            st.caption(tr("estudo.run.keys_help"))
+            for name in typed:
+                value = st.text_input(name, type="password", key=f"{K}key_{name}")
+                if value.strip():
+                    keys[name] = value.strip()
+    return keys
 
 
 @st.fragment(run_every=POLL_S)

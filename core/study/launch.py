@@ -33,6 +33,7 @@ from typing import Any
 
 from core.errors import UserFacingError
 from core.paths import PROJECT_ROOT, data_dir, results_dir
+from core.study.steps import KEY_VARIABLES
 
 PID_FILE = "pid.json"
 PROGRESS_FILE = "progress.jsonl"
@@ -154,9 +155,12 @@ def study_command(recipe: Path, progress: Path, accept_changed_data: bool = Fals
             *(["--accept-changed-data"] if accept_changed_data else [])]
 
 
-def start_study(recipe_path: str | Path, accept_changed_data: bool = False) -> StudyLaunch:
+def start_study(recipe_path: str | Path, accept_changed_data: bool = False,
+                keys: dict[str, str] | None = None) -> StudyLaunch:
     """Start ``python -m core study run RECIPE --progress FILE`` in the background and return at once.
-    The recipe is read first (a bad one raises its one sentence); a study already running is refused."""
+    The recipe is read first (a bad one raises its one sentence); a study already running is refused.
+    ``keys`` (API keys typed on page 6 or read from st.secrets) reach only the process's environment,
+    like an exported variable: never the pid file, the log, the database or a run folder."""
     recipe = Path(recipe_path).expanduser().resolve()
     if not recipe.is_file():
         raise StudyLaunchError(f"There is no recipe file {recipe_path}.")
@@ -174,6 +178,7 @@ def start_study(recipe_path: str | Path, accept_changed_data: bool = False) -> S
                 os.replace(old, old.with_name(f"previous-{old.name}"))
         progress.touch()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.update({name: value for name, value in (keys or {}).items() if name in KEY_VARIABLES and value})
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
         command = study_command(recipe, progress, accept_changed_data)
         with open(log_path, "ab") as log:

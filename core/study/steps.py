@@ -95,6 +95,36 @@ def missing_key(backend: str, section: dict[str, Any] | None = None) -> str | No
     return None
 
 
+# model ids of the evaluation whose provider needs a key, by prefix
+MODEL_KEY_PREFIXES = {"openai:": "OPENAI_API_KEY", "together:": "TOGETHER_API_KEY", "fireworks:": "FIREWORKS_API_KEY"}
+# what page 6 may hand to the study's process (its environment only: never a file, never the database)
+KEY_VARIABLES = (*PROVIDER_KEYS.values(), "FIREWORKS_ACCOUNT_ID")
+
+
+def needed_keys(recipe: Recipe) -> list[str]:
+    """The environment variables this recipe's hosted runs, hosted models and judge need and this
+    process lacks (page 6 asks for them; a run started without them skips those steps)."""
+    wanted: list[str] = []
+
+    def want(name: str) -> None:
+        if not os.environ.get(name) and name not in wanted:
+            wanted.append(name)
+
+    for run in recipe.runs:
+        if run.backend in PROVIDER_KEYS:
+            want(PROVIDER_KEYS[run.backend])
+        if run.backend == "fireworks" and not (run.settings.get("fireworks") or {}).get("account_id"):
+            want("FIREWORKS_ACCOUNT_ID")
+    models = list(recipe.evaluation.models) if recipe.evaluation else []
+    if recipe.evaluation and recipe.evaluation.settings.get("judge_model"):
+        models.append(str(recipe.evaluation.settings["judge_model"]))
+    for model in models:
+        for prefix, name in MODEL_KEY_PREFIXES.items():
+            if model.startswith(prefix):
+                want(name)
+    return wanted
+
+
 def relative_path(recipe: Recipe, path: str) -> Path:
     p = Path(path).expanduser()
     return p if p.is_absolute() else recipe.base_dir / p
