@@ -249,3 +249,16 @@ def test_the_recipe_of_what_was_made_by_clicking_loads_back_and_matches_what_exi
     with pytest.raises(NothingToExportError, match="no saved curated dataset"):
         export_recipe(db_store, "nada")
     assert saved["version"] == 1
+
+
+def test_the_data_path_is_relative_to_a_recipe_kept_in_the_project(tmp_path: Path) -> None:
+    """A file of this project in a recipe kept in this project is written relative to the recipe (a
+    clone elsewhere runs it as it is); anywhere else, or with no folder (stdout), it stays absolute."""
+    from core.paths import PROJECT_ROOT, sample_raw_path
+    from core.study.export import _data_section
+
+    row = {"input_path": str(sample_raw_path())}
+    inside = _data_section(row, PROJECT_ROOT / "dados" / "estudos")
+    assert inside["path"] == "../amostra_trn_20k.json.gz" and inside["fingerprint"].startswith("blake2b:")
+    assert _data_section(row, tmp_path)["path"] == str(sample_raw_path().resolve())
+    assert _data_section(row)["path"] == str(sample_raw_path().resolve())

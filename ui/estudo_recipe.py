@@ -33,7 +33,7 @@ def export_section(store: Store) -> None:
     from core.study.export import NothingToExportError, export_recipe
 
     try:
-        text = export_recipe(store)
+        text = export_recipe(store, recipe_dir=launch.user_recipes_dir())  # where an upload of it will land
     except NothingToExportError:
         st.info(tr("estudo.export.nothing"))
         return

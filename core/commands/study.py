@@ -127,7 +127,7 @@ def export_command(args: argparse.Namespace) -> int:
     except ImportError:
         raise UserFacingError("Exporting a recipe is not available in this version.") from None
     with open_store() as store:
-        text = export_recipe(store, args.dataset)
+        text = export_recipe(store, args.dataset, out.parent if out is not None else None)
     if out is None:
         sys.stdout.write(text)
         return 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,16 +89,23 @@ def _dataset_row(store: Store, dataset: str | None) -> dict[str, Any]:
     return row
 
 
-def _data_section(row: dict[str, Any]) -> dict[str, Any]:
+def _data_section(row: dict[str, Any], recipe_dir: Path | None = None) -> dict[str, Any]:
     from core.paths import PROJECT_ROOT
     from core.study.steps import content_fingerprint
 
     path = Path(str(row.get("input_path") or "")).expanduser()
     if not path.is_absolute():  # the app and the CLI run from the project's root
         path = PROJECT_ROOT / path
+    path = path.resolve()
+    written = str(path)
+    root = PROJECT_ROOT.resolve()
+    if recipe_dir is not None and path.is_relative_to(root) and recipe_dir.expanduser().resolve().is_relative_to(root):
+        # a file of this project (the bundled sample, a file under dados/) in a recipe kept in this project
+        # is written relative to the recipe, like the bundled ones, so another clone runs it as it is
+        written = os.path.relpath(path, recipe_dir.expanduser().resolve())
     # the runner checks [data].fingerprint against the bytes' hash (the database's input_fingerprint also
     # hashes the file's mtime, which a copy or a clone changes)
-    return {"path": str(path.resolve()), **({"fingerprint": content_fingerprint(path)} if path.is_file() else {})}
+    return {"path": written, **({"fingerprint": content_fingerprint(path)} if path.is_file() else {})}
 
 
 def _curation_section(row: dict[str, Any]) -> dict[str, Any]:
@@ -242,8 +250,9 @@ def _evaluation_section(store: Store, row: dict[str, Any], latest: bool, run_nam
 
 
 # -- the recipe ------------------------------------------------------------------------------------
-def recipe_data(store: Store, dataset: str | None = None) -> dict[str, Any]:
-    """The recipe as plain data (the TOML's tables), before it is written."""
+def recipe_data(store: Store, dataset: str | None = None, recipe_dir: Path | None = None) -> dict[str, Any]:
+    """The recipe as plain data (the TOML's tables), before it is written; ``recipe_dir``: the folder
+    the recipe will be kept in (paths of this project's files are written relative to it)."""
     from core.store.curation import find_curated
 
     row = _dataset_row(store, dataset)
@@ -254,7 +263,7 @@ def recipe_data(store: Store, dataset: str | None = None) -> dict[str, Any]:
         "study": {"name": _slug(row["name"], "study"), "title": f"The study made by clicking around {full}",
                   "description": "Exported by `python -m core study export` from the database: the curated dataset, "
                                  "its training files, the runs trained on it and the latest evaluation on it."},
-        "data": _data_section(row),
+        "data": _data_section(row, recipe_dir),
         "curation": _curation_section(row),
     }
     formats = _format_sections(row, latest)
@@ -271,10 +280,11 @@ def recipe_data(store: Store, dataset: str | None = None) -> dict[str, Any]:
     return data
 
 
-def export_recipe(store: Store, dataset: str | None = None) -> str:
-    """The TOML text of the recipe of what was made by clicking around ``dataset`` (the current one)."""
+def export_recipe(store: Store, dataset: str | None = None, recipe_dir: Path | None = None) -> str:
+    """The TOML text of the recipe of what was made by clicking around ``dataset`` (the current one),
+    for a file kept in ``recipe_dir`` (None: every path absolute)."""
     from core.study.recipe import dump_recipe, parse_recipe
 
-    text = dump_recipe(recipe_data(store, dataset))
-    parse_recipe(text, Path.cwd(), "the exported recipe")  # what we write must load back (RecipeError if not)
+    text = dump_recipe(recipe_data(store, dataset, recipe_dir))
+    parse_recipe(text, recipe_dir or Path.cwd(), "the exported recipe")  # what we write must load back (RecipeError if not)
     return text
