@@ -26,7 +26,7 @@ from core.study.steps_compare import CheckpointsStep, EvaluationStep, ReportStep
 
 if TYPE_CHECKING:
     from core.store import Store
-    from core.study.recipe import Recipe
+    from core.study.recipe_model import Recipe
 
 EventFn = Callable[[dict[str, Any]], None]
 PROGRESS_EVERY_S = 0.5  # progress events at most this often (the page polls the file)

@@ -32,7 +32,7 @@ PROVIDER_NAMES = {"openai": "OpenAI", "together": "Together", "fireworks": "Fire
 
 if TYPE_CHECKING:
     from core.store import Store
-    from core.study.recipe import Recipe, RunSection
+    from core.study.recipe_model import Recipe, RunSection
 
 ProgressFn = Callable[[int, int, str], None]
 PROVIDER_KEYS = {"openai": "OPENAI_API_KEY", "together": "TOGETHER_API_KEY", "fireworks": "FIREWORKS_API_KEY"}

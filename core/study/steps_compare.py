@@ -18,7 +18,7 @@ from core.study.steps import Context, ProgressFn, Skip, Step, StepFailedError, m
 
 if TYPE_CHECKING:
     from core.store import Store
-    from core.study.recipe import Recipe
+    from core.study.recipe_model import Recipe
 
 
 # -- evaluation ----------------------------------------------------------------------------------
