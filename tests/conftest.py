@@ -78,3 +78,30 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, seed_rows) -> Path:
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def kill_runs(store, runs) -> None:
+    """SIGKILL the process group of every run given that still has one: no test leaves a trainer behind."""
+    import contextlib
+    import os
+    import signal
+
+    from core.store import runs as run_table
+
+    for run in runs:
+        if run.get("pid") and run["status"] not in run_table.TERMINAL:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(int(run["pid"]), signal.SIGKILL)
+
+
+@pytest.fixture
+def db_store(isolated_results: Path):
+    """A Store on the test's own database file; training processes still running at the end are killed."""
+    from core.store import Store
+    from core.store import runs as run_table
+
+    store = Store()
+    yield store
+    kill_runs(store, run_table.list_runs(store))
+    store.close()
+

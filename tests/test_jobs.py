@@ -3,7 +3,6 @@ killed and the supervisor restarted (lost, nothing ingested twice), cancel (grac
 after the grace period), resume from the checkpoint, secrets only in the environment."""
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -27,17 +26,6 @@ def _config(model: Path, **overrides) -> TrainConfig:
                   save_every=0, max_train_examples=16, grace_s=20.0)
     values.update(overrides)
     return TrainConfig.from_preset("custom", **values)
-
-
-@pytest.fixture
-def db_store(isolated_results: Path):
-    store = Store()
-    yield store
-    for run in db.active_runs(store):  # never leave a training process behind
-        if run.get("pid"):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(int(run["pid"]), signal.SIGKILL)
-    store.close()
 
 
 def _wait(store: Store, run_id: str, condition, timeout: float = 120.0) -> dict:

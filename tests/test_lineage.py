@@ -4,15 +4,13 @@ made by clicking, and the fingerprints of its inputs: the curated dataset's raw 
 the splits' sha256, the format and template, the base model and the hyperparameters."""
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
-import os
-import signal
 from pathlib import Path
 
 import pytest
+from conftest import kill_runs
 
 from core.store import Store
 from core.store import runs as db
@@ -39,17 +37,6 @@ def tiny_config(model: Path, **overrides) -> TrainConfig:
                   save_every=0, max_train_examples=8, grace_s=5.0)
     values.update(overrides)
     return TrainConfig.from_preset("custom", **values)
-
-
-@pytest.fixture
-def db_store(isolated_results: Path):
-    store = Store()
-    yield store
-    for run in db.list_runs(store):  # never leave a training process behind
-        if run.get("pid") and run["status"] not in db.TERMINAL:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(int(run["pid"]), signal.SIGKILL)
-    store.close()
 
 
 def sha256(path: Path) -> str:
@@ -183,11 +170,7 @@ def _table(at, column: str):
 
 def _kill(run_ids: list[str]) -> None:
     with Store() as store:
-        for run_id in run_ids:
-            pid = (db.get_run(store, run_id) or {}).get("pid")
-            if pid:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(int(pid), signal.SIGKILL)
+        kill_runs(store, [run for run in (db.get_run(store, i) for i in run_ids) if run])
 
 
 def test_page5_lineage_tab_shows_what_differs_between_two_runs(isolated_results: Path, tiny_model_dir: Path) -> None:

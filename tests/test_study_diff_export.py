@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_lineage import _kill, db_store, save_dataset, tiny_config  # noqa: F401 - db_store is a fixture
+from test_lineage import _kill, save_dataset, tiny_config
 
 from core.cli import main
 from core.errors import UserFacingError
