@@ -191,7 +191,9 @@ def test_keys_typed_on_the_page_reach_only_the_process_environment(tmp_path: Pat
         seen.update(kwargs["env"])
         return real_popen(command, **kwargs)
 
-    monkeypatch.setattr(launch.subprocess, "Popen", spy)
+    import core.processes
+
+    monkeypatch.setattr(core.processes.subprocess, "Popen", spy)
     typed = "sk-typed-on-page-six-0123456789"
     recipe = tiny_recipe(tmp_path)
     launch.start_study(recipe, keys={"OPENAI_API_KEY": typed, "PATH": "/nowhere", "EVIL": "x"})

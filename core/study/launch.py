@@ -22,7 +22,6 @@ import fcntl
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -33,6 +32,7 @@ from typing import Any
 
 from core.errors import UserFacingError
 from core.paths import PROJECT_ROOT, data_dir, results_dir
+from core.processes import Children, start_detached, write_json
 from core.study.steps import KEY_VARIABLES
 
 PID_FILE = "pid.json"
@@ -41,8 +41,7 @@ LOG_FILE = "log.txt"
 LOCK_FILE = ".launch.lock"
 STOP_GRACE_S = 10.0   # after SIGTERM, how long before the process group gets SIGKILL
 RECIPE_SUFFIXES = (".toml",)
-_CHILDREN: dict[str, subprocess.Popen[bytes]] = {}   # started by this process, reaped when polled
-_CHILDREN_LOCK = threading.Lock()
+_CHILDREN = Children()   # started by this process, so that polling them reaps them
 
 
 class StudyRunningError(UserFacingError):
@@ -179,17 +178,13 @@ def start_study(recipe_path: str | Path, accept_changed_data: bool = False,
         progress.touch()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.update({name: value for name, value in (keys or {}).items() if name in KEY_VARIABLES and value})
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
         command = study_command(recipe, progress, accept_changed_data)
-        with open(log_path, "ab") as log:
-            try:
-                process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,
-                                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            except OSError as exc:
-                raise StudyLaunchError(f"The study's process could not be started ({exc.strerror or exc}).") from None
-        with _CHILDREN_LOCK:
-            _CHILDREN[study] = process
-        _write_json(folder / PID_FILE, {"pid": process.pid, "study": study, "recipe": str(recipe),
+        try:
+            process = start_detached(command, env, log_path)
+        except OSError as exc:
+            raise StudyLaunchError(f"The study's process could not be started ({exc.strerror or exc}).") from None
+        _CHILDREN.add(study, process)
+        write_json(folder / PID_FILE, {"pid": process.pid, "study": study, "recipe": str(recipe),
                                         "started_at": time.time(), "create_time": _create_time(process.pid),
                                         "command": command[1:]})
     return StudyLaunch(study, recipe, folder, process.pid, progress, log_path)
@@ -205,7 +200,7 @@ def stop_study(study: str, grace_s: float = STOP_GRACE_S, wait: bool = False) ->
         raise StudyRunningError(f"The study {study!r} is not running.")
     pid = int(info["pid"])
     info["stop_requested_at"] = time.time()
-    _write_json(folder / PID_FILE, info)
+    write_json(folder / PID_FILE, info)
     _cancel_trainers(pid)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
@@ -377,8 +372,7 @@ def _create_time(pid: int) -> float | None:
 def _alive(info: dict[str, Any]) -> bool:
     """Whether the recorded process still runs this study (not a zombie, not a reused pid)."""
     study = info.get("study")
-    with _CHILDREN_LOCK:
-        child = _CHILDREN.get(str(study))
+    child = _CHILDREN.get(str(study))
     if child is not None and child.pid == info.get("pid"):
         return child.poll() is None   # also reaps it once it ended
     import psutil
@@ -393,12 +387,6 @@ def _alive(info: dict[str, Any]) -> bool:
         return "study" in proc.cmdline()
     except (psutil.Error, ValueError, OSError, KeyError):
         return False
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _clock(stamp: Any) -> str:

@@ -37,7 +37,8 @@ from typing import Any
 
 from core.config import mask_secrets
 from core.errors import UserFacingError
-from core.paths import PROJECT_ROOT, runs_dir
+from core.paths import runs_dir
+from core.processes import Children, start_detached, write_json
 from core.store import Store
 from core.store import runs as db
 from core.study import lineage
@@ -55,8 +56,7 @@ from core.training.run_data import check_data, estimate_run, resolve_data
 from core.training.run_data import cuda_devices as _cuda_devices
 
 ACTIVE_POLL_S = 2.0
-_CHILDREN: dict[str, subprocess.Popen] = {}   # runs started by this process (so they are reaped)
-_CHILDREN_LOCK = threading.Lock()
+_CHILDREN = Children()   # started by this process, so that polling them reaps them
 
 
 class RunNotFoundError(UserFacingError):
@@ -108,23 +108,12 @@ def child_env(backend: str, env: dict[str, str] | None = None) -> dict[str, str]
 
 def _spawn(run_id: str, run_dir: Path, command: list[str], env: dict[str, str] | None,
            backend: str = "local") -> subprocess.Popen:
-    full_env = child_env(backend, env)
-    full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    with open(run_dir / LOG_FILE, "ab") as log:
-        try:
-            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=full_env, stdin=subprocess.DEVNULL,
-                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        except OSError as exc:
-            raise LaunchError(f"The training process could not be started ({exc.strerror or exc}).") from None
-    with _CHILDREN_LOCK:
-        _CHILDREN[run_id] = process
+    try:
+        process = start_detached(command, child_env(backend, env), run_dir / LOG_FILE)
+    except OSError as exc:
+        raise LaunchError(f"The training process could not be started ({exc.strerror or exc}).") from None
+    _CHILDREN.add(run_id, process)
     return process
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def launch(store: Store, config: TrainConfig, env: dict[str, str] | None = None,
@@ -148,7 +137,7 @@ def launch(store: Store, config: TrainConfig, env: dict[str, str] | None = None,
     run_dir.mkdir(parents=True)
     stored = mask_secrets({**config.run_record(), "data_path": str(data.path), "curated_name": data.curated_name,
                            "curated_version": data.curated_version})
-    _write_json(run_dir / CONFIG_FILE, stored)
+    write_json(run_dir / CONFIG_FILE, stored)
     base_model = config.remote_model()
     # the recipe step (if any) and the fingerprints of the run's inputs, for `study diff` and page 5
     lineage_json = lineage.to_json(lineage.record(lineage.run_inputs(store, config, data)))
@@ -181,8 +170,7 @@ STARTING_GRACE_S = 120.0  # a run with no pid and no heartbeat yet is starting, 
 def process_alive(run: dict[str, Any]) -> bool:
     """Whether the run's process (the pid the launcher recorded) still runs this run."""
     pid = run.get("pid")
-    with _CHILDREN_LOCK:
-        child = _CHILDREN.get(run["id"])
+    child = _CHILDREN.get(run["id"])
     if child is not None and (child.pid == pid or not pid):
         return child.poll() is None
     if not pid:
@@ -276,8 +264,7 @@ def check_run(store: Store, run: dict[str, Any]) -> dict[str, Any]:
         db.mark_ended(store, current["id"], "cancelled" if cancelled else "lost", message,
                       float(beat["t"]) if beat and beat.get("t") else None)
         current = db.get_run(store, run["id"]) or current
-    with _CHILDREN_LOCK:
-        _CHILDREN.pop(run["id"], None)
+    _CHILDREN.pop(run["id"])
     return current
 
 
@@ -296,8 +283,7 @@ def _folder_removed(store: Store, run: dict[str, Any]) -> dict[str, Any]:
     db.mark_ended(store, run["id"], "failed",
                   f"The run folder {run['run_dir']} was removed while the run was going, so the run was stopped; "
                   "its events, checkpoints and log are gone (launch it again).")
-    with _CHILDREN_LOCK:
-        child = _CHILDREN.pop(run["id"], None)
+    child = _CHILDREN.pop(run["id"])
     if child is not None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=5)
