@@ -25,7 +25,7 @@ from core.compare.checkpoints import (
     learned,
     start_checkpoints,
 )
-from core.compare.evaluate import evaluation_state, load_config, start_evaluation
+from core.compare.evaluate import evaluation_state
 from core.compare.results import loss_curves
 from core.errors import UserFacingError
 from core.selection import get_current
@@ -34,7 +34,7 @@ from core.store.runs import TERMINAL, list_runs
 from locales import numbers, t
 from ui.common import openai_key_for, show_error, tr
 from ui.core_text import metric_label
-from ui.resultados_progress import ACTIVE, running_panel
+from ui.resultados_progress import ACTIVE, resume, running_panel
 from ui.resultados_tables import styled
 from ui.results_charts import LAYOUT, run_status
 
@@ -170,13 +170,7 @@ def _state(store: Store, eval_id: str, language: str) -> None:
         values = {"done": state["done"] or 0, "total": state["total"] or 0, "message": state["status_message"] or ""}
         (st.error if state["state"] == "failed" else st.warning)(tr(f"resultados.state.{state['state']}", **values))
         if st.button(t("resultados.resume", language), key="ck_resume", type="primary"):
-            try:
-                start_evaluation(store, load_config(store, eval_id), eval_id,
-                                 api_key=st.session_state.get("ck_api_key") or None)
-            except UserFacingError as exc:
-                show_error(exc)
-            else:
-                st.rerun()
+            resume(store, eval_id, "ck_api_key")
 
 
 # -- the tab -----------------------------------------------------------------------------------------

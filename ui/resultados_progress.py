@@ -83,15 +83,20 @@ def finished_panel(store: Store, state: dict[str, Any]) -> None:
     resumable = state["source"] == "eval" and state["state"] in ("cancelled", "interrupted", "failed")
     buttons = iter(st.columns([1, 1, 5] if resumable else [1, 6]))
     if resumable and next(buttons).button(tr("resultados.resume"), key="rs_resume", type="primary"):
-        try:
-            start_evaluation(store, load_config(store, eval_id), eval_id,
-                             api_key=st.session_state.get("rs_api_key") or None)
-        except UserFacingError as exc:
-            show_error(exc)
-        else:
-            st.rerun()
+        resume(store, eval_id, "rs_api_key")
     with next(buttons).popover(tr("resultados.delete"), icon=":material/delete:"):
         if st.button(tr("resultados.delete_confirm", eval_id=eval_id), key="rs_delete", type="primary"):
             delete_evaluation(store, eval_id)
             st.session_state.pop("rs_eval", None)
             st.rerun()
+
+
+def resume(store: Store, eval_id: str, key_field: str) -> None:
+    """Go on with a stopped evaluation in the background (its own settings; the OpenAI key typed in
+    ``key_field``, if any), then redraw; a failure to start is one sentence."""
+    try:
+        start_evaluation(store, load_config(store, eval_id), eval_id, api_key=st.session_state.get(key_field) or None)
+    except UserFacingError as exc:
+        show_error(exc)
+    else:
+        st.rerun()
