@@ -105,3 +105,16 @@ def db_store(isolated_results: Path):
     kill_runs(store, run_table.list_runs(store))
     store.close()
 
+
+def run_page(page: str, lang: str = "en"):
+    """An AppTest of ``paginas/<page>`` in ``lang``, run once. The app's Store (and cached data) live per
+    process: cleared first, so the page opens this test's database."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "paginas" / page), default_timeout=120)
+    at.session_state["lang"] = lang
+    return at.run()
+

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import run_page
 
 from core.compare.agreement import MIN_PAIRS, kendall_tau, metric_agreement
 from core.compare.arena import record_vote
@@ -360,7 +361,6 @@ def test_the_workbook_has_the_agreement_sheet_and_never_asks_a_judge(store, seed
 
 # -- page 5's tab -------------------------------------------------------------------------------------
 def test_the_trust_tab_shows_the_table_the_best_metric_and_asks_a_judge(seed_rows, tiny_model_dir) -> None:
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     from core.models.registry import add_local_model, ensure_default_models
@@ -373,11 +373,7 @@ def test_the_trust_tab_shows_the_table_the_best_metric_and_asks_a_judge(seed_row
         _votes(store, seed_rows["test"], 12)
 
     def app(lang: str) -> AppTest:
-        st.cache_resource.clear()
-        st.cache_data.clear()
-        at = AppTest.from_file(str(ROOT / "paginas" / "5_resultados.py"), default_timeout=120)
-        at.session_state["lang"] = lang
-        return at.run()
+        return run_page("5_resultados.py", lang)
 
     at = app("en")
     assert not at.exception

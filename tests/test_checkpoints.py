@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_page
 from streamlit.testing.v1 import AppTest
 
 from core.cli import main
@@ -25,7 +26,6 @@ from core.store import compare as cdb
 from core.store import runs as rdb
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "paginas" / "5_resultados.py")
 SEED = ROOT / "dados" / "seed"
 
 
@@ -155,13 +155,7 @@ def test_cli_error_is_one_line(capsys) -> None:
 
 
 def _app(lang: str = "en") -> AppTest:
-    import streamlit as st
-
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["lang"] = lang
-    return at.run()
+    return run_page("5_resultados.py", lang)
 
 
 def test_tab_shows_curve_verdict_and_table_in_both_languages() -> None:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import kill_runs
+from conftest import kill_runs, run_page
 
 from core.store import Store
 from core.store import runs as db
@@ -152,15 +152,7 @@ def test_an_evaluation_records_its_step_data_and_models(db_store: Store, tiny_mo
 
 # -- page 5's lineage tab ----------------------------------------------------------------------------
 def _page5(lang: str):
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    st.cache_resource.clear()  # the page's Store is cached per process: open this test's database
-    st.cache_data.clear()
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "paginas" / "5_resultados.py"),
-                           default_timeout=120)
-    at.session_state["lang"] = lang
-    return at.run()
+    return run_page("5_resultados.py", lang)
 
 
 def _table(at, column: str):

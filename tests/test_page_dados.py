@@ -6,14 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import run_page
 from streamlit.testing.v1 import AppTest
 
 from core.data.curation import preset
 from core.data.curation_stream import curate
 from core.paths import sample_raw_path
-
-ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "paginas" / "1_dados.py")
 
 
 @pytest.fixture(autouse=True)
@@ -24,13 +22,7 @@ def isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _app(lang: str = "en") -> AppTest:
-    import streamlit as st
-
-    st.cache_resource.clear()  # the page's Store and Features are cached per process
-    st.cache_data.clear()
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["lang"] = lang
-    return at.run()
+    return run_page("1_dados.py", lang)
 
 
 def metrics(at: AppTest) -> dict[str, str]:

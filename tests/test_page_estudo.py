@@ -11,6 +11,7 @@ import time
 import tomllib
 from pathlib import Path
 
+from conftest import run_page
 from streamlit.testing.v1 import AppTest
 from test_study_launch import tiny_recipe
 
@@ -20,13 +21,7 @@ SEED_RECIPE = ROOT / "dados" / "estudos" / "seed-study.toml"
 
 
 def _app(lang: str = "en") -> AppTest:
-    import streamlit as st
-
-    st.cache_resource.clear()  # the page's Store is cached per process: open this test's database
-    st.cache_data.clear()
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["lang"] = lang
-    return at.run()
+    return run_page("6_estudo.py", lang)
 
 
 def _frame(at: AppTest, column: str):

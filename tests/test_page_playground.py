@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_page
 from fake_openai import fake_openai_fixture  # noqa: F401 - the fixture
 from streamlit.testing.v1 import AppTest
 
@@ -29,13 +30,7 @@ def two_models(tiny_model_dir) -> tuple[str, str]:
 
 
 def _app() -> AppTest:
-    import streamlit as st
-
-    st.cache_resource.clear()  # the page's Store is cached per process: open this test's database
-    st.cache_data.clear()
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["lang"] = "en"
-    return at.run()
+    return run_page("4_playground.py", "en")
 
 
 def _rows(sql: str) -> list[tuple]:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import run_page
 from fake_openai import FAKE_KEY, fake_openai_fixture  # noqa: F401 - the fixture
 from streamlit.testing.v1 import AppTest
 
@@ -15,13 +16,7 @@ PAGE = str(ROOT / "paginas" / "5_resultados.py")
 
 
 def _app(lang: str = "en") -> AppTest:
-    import streamlit as st
-
-    st.cache_resource.clear()  # the page's Store is cached per process: open this test's database
-    st.cache_data.clear()
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["lang"] = lang
-    return at.run()
+    return run_page("5_resultados.py", lang)
 
 
 @pytest.fixture

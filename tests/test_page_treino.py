@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from conftest import run_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -12,13 +13,7 @@ PAGE = str(ROOT / "paginas" / "3_treino.py")
 
 
 def _app() -> AppTest:
-    import streamlit as st
-
-    st.cache_resource.clear()  # the page's Store is cached per process: open this test's database
-    st.cache_data.clear()
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["lang"] = "en"
-    return at.run()
+    return run_page("3_treino.py", "en")
 
 
 def _captions(at: AppTest) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from conftest import run_page
 from fake_fireworks import FakeFireworks, fake_fireworks_fixture  # noqa: F401 - the fixture
 from fake_together import FAKE_KEY as TOGETHER_KEY
 from fake_together import FakeTogether, JobPlan, fake_together_fixture  # noqa: F401 - the fixture
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "paginas" / "3_treino.py")
 SEED_FILE = ROOT / "dados" / "seed" / "trn_gpt4_formatted.jsonl"
 
 
@@ -31,13 +31,7 @@ def _export(results: Path) -> Path:
 
 
 def _app(lang: str = "en") -> AppTest:
-    import streamlit as st
-
-    st.cache_resource.clear()  # the page's Store is cached per process: open this test's database
-    st.cache_data.clear()
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["lang"] = lang
-    return at.run()
+    return run_page("3_treino.py", lang)
 
 
 def _launch(at: AppTest) -> str:
