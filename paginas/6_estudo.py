@@ -41,7 +41,7 @@ if recipe is not None:
 
     # (d) run it in the background, with the same progress as the CLI's
     st.subheader(tr("estudo.run.title"))
-    run_section(path, recipe.name)
+    run_section(path, recipe)
 
 # (e) the command-line twins
 st.divider()

@@ -2,7 +2,7 @@
 progress file every 1.5 s (so a reload, a second tab or an app restart shows the same run), Stop,
 and when it ends a summary (steps run / reused / skipped, wall time) with links to pages 3 and 5.
 
-    run_section(recipe_path, study_name)
+    run_section(recipe_path, recipe)      # the Recipe the page read (core.study.recipe.load_recipe)
 
 The run is core.study.launch's: ``python -m core study run RECIPE --progress FILE`` in a detached
 process; this module only starts, reads and stops it.
@@ -26,7 +26,8 @@ K = "estudo_"
 POLL_S = 1.5
 
 
-def run_section(recipe_path: str, study: str) -> None:
+def run_section(recipe_path: str, recipe: Any) -> None:
+    study = recipe.name
     for other in launch.running_studies():
         if other.get("study") != study:
             st.info(tr("estudo.run.other", study=other.get("study"), recipe=other.get("recipe")))
@@ -38,7 +39,7 @@ def run_section(recipe_path: str, study: str) -> None:
     if state["status"] == "failed" and "--accept-changed-data" in state["message"]:   # the raw file changed
         accept = st.checkbox(tr("estudo.run.accept_changed"), key=f"{K}accept_changed",
                              help=tr("estudo.run.accept_changed_help"))
-    keys = key_fields(recipe_path)
+    keys = key_fields(recipe)
     if st.button(tr("estudo.run.start"), key=f"{K}run", type="primary", icon=":material/play_arrow:",
                  help=tr("estudo.run.start_help")):
         try:
@@ -52,20 +53,15 @@ def run_section(recipe_path: str, study: str) -> None:
         summary(state)
 
 
-def key_fields(recipe_path: str) -> dict[str, str]:
+def key_fields(recipe: Any) -> dict[str, str]:
     """The API keys the recipe's hosted steps need and the environment lacks: from st.secrets, or a
     password field (this session's memory only). Given to the study's process alone; a step whose key
     stays empty is skipped with its one line, as from the terminal."""
-    from core.study.recipe import load_recipe
     from core.study.steps import needed_keys
 
-    try:
-        needed = needed_keys(load_recipe(recipe_path))
-    except UserFacingError:
-        return {}
     keys: dict[str, str] = {}
     typed = []
-    for name in needed:
+    for name in needed_keys(recipe):
         try:
             secret = st.secrets.get(name)
         except Exception:  # no secrets.toml at all
