@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -119,29 +118,9 @@ def open_recipe(path: str) -> Any | None:
 
 
 # -- (c) its steps -------------------------------------------------------------------------------------
-# core's fixed reasons (English for the CLI and the database), said in the page's language; any other
-# sentence is shown as core wrote it
-_REASONS = (
-    (re.compile(r"^It has not run yet\.$"), "new"),
-    (re.compile(r"^Its inputs are unchanged and what it made is there\.$"), "unchanged"),
-    (re.compile(r"^It was interrupted or failed last time: it goes on from where it stopped\.$"), "resume"),
-    (re.compile(r"^What it made last time is gone\.$"), "gone"),
-    (re.compile(r"^Its inputs changed since it last ran\.$"), "changed"),
-    (re.compile(r"^(?P<step>\S+) runs first, so this step runs after it\.$"), "after"),
-    (re.compile(r"^It needs a step that has not run yet\.$"), "needs"),
-    (re.compile(r"^Skipped (?P<step>\S+): (?P<variable>[A-Z_]+) is not set \(the (?P<backend>\w+) fine-tune needs it\)\.?$"),
-     "no_key"),
-    (re.compile(r"^Skipped (?P<step>\S+): its run was skipped\.?$"), "run_skipped"),
-    (re.compile(r"^Skipped evaluation: no model is left to evaluate\.?$"), "no_models"),
-)
-
-
-def reason_text(reason: str) -> str:
-    for pattern, key in _REASONS:
-        match = pattern.match(reason.strip())
-        if match:
-            return tr(f"estudo.why.{key}", **match.groupdict())
-    return reason
+def reason_text(row: dict[str, Any]) -> str:
+    """A plan row's reason in the page's language (core's sentence when it has no fixed code)."""
+    return tr(f"estudo.why.{row['why']}", **row.get("values", {})) if row.get("why") else str(row.get("reason") or "")
 
 
 def _what(kind: str) -> str:
@@ -169,7 +148,7 @@ def plan_section(store: Store, recipe: Any, path: str, running: bool = False) ->
             tr("estudo.plan.step"): [p["step"] for p in plan],
             tr("estudo.plan.what"): [_what(str(p.get("kind") or p["step"].split(":")[0])) for p in plan],
             tr("estudo.plan.state"): [tr(f"estudo.state.{p.get('state')}") for p in plan],
-            tr("estudo.plan.reason"): [reason_text(p.get("reason") or "") for p in plan],
+            tr("estudo.plan.reason"): [reason_text(p) for p in plan],
         })
         st.table(table.style.hide(axis="index"))   # a few rows; whole sentences wrap (a grid would cut them)
         count = {s: sum(p.get("state") == s for p in plan) for s in ("run", "reuse", "skip")}

@@ -162,35 +162,46 @@ def _flush_notes(ctx: Context, send: Callable[..., None]) -> None:
 
 def plan_recipe(store: Store, recipe: Recipe) -> list[dict[str, Any]]:
     """What ``run_recipe`` would do now, without doing it: per step ``step``, ``kind``, ``state``
-    (reuse | run | skip) and ``reason`` (one sentence). A step below one that runs runs too."""
+    (reuse | run | skip), ``reason`` (one sentence) and, where the reason is one of the fixed ones,
+    ``why`` (its code) with the ``values`` that fill it, so a page can say it in its own language.
+    A step below one that runs runs too."""
     from core.errors import UserFacingError
     from core.store import study as db
 
     ctx = Context(store, recipe)
     rows: list[dict[str, Any]] = []
     pending: set[str] = set()
+
+    def add(of: Step, state: str, why: str, reason: str, **values: str) -> None:
+        rows.append({"step": of.name, "kind": of.kind, "state": state, "reason": reason, "why": why,
+                     "values": values})
+
+    def skipped(of: Step, skip: Skip) -> None:
+        ctx.skipped[of.name] = str(skip)
+        add(of, "skip", skip.why, str(skip)[:1].upper() + str(skip)[1:] + ".", **skip.values)
+
     for step in build_steps(recipe):
-        row = {"step": step.name, "kind": step.kind}
         waiting = [d for d in step.depends if d in pending]
         early = step.early_skip()
         if early:  # known before the steps it waits for have run (page 6 says so at once)
-            ctx.skipped[step.name] = early
-            rows.append({**row, "state": "skip", "reason": early[:1].upper() + early[1:] + "."})
+            skipped(step, early)
             continue
         if waiting:
             pending.add(step.name)
-            rows.append({**row, "state": "run", "reason": f"{waiting[0]} runs first, so this step runs after it."})
+            add(step, "run", "after", f"{waiting[0]} runs first, so this step runs after it.", step=waiting[0])
             continue
         try:
             inputs = step.inputs(ctx)
         except Skip as skip:
-            ctx.skipped[step.name] = str(skip)
-            rows.append({**row, "state": "skip", "reason": str(skip)[:1].upper() + str(skip)[1:] + "."})
+            skipped(step, skip)
             continue
-        except (UserFacingError, KeyError) as exc:
+        except UserFacingError as exc:
             pending.add(step.name)
-            reason = str(exc) if isinstance(exc, UserFacingError) else "It needs a step that has not run yet."
-            rows.append({**row, "state": "run", "reason": reason})
+            add(step, "run", "", str(exc))
+            continue
+        except KeyError:
+            pending.add(step.name)
+            add(step, "run", "needs", "It needs a step that has not run yet.")
             continue
         finally:
             ctx.notes.clear()
@@ -198,19 +209,18 @@ def plan_recipe(store: Store, recipe: Recipe) -> list[dict[str, Any]]:
         digest = inputs_hash(step.name, inputs)
         if last is not None and last["inputs_hash"] == digest and step.valid(ctx, last["outputs"]):
             ctx.outputs[step.name] = last["outputs"]
-            rows.append({**row, "state": "reuse", "reason": "Its inputs are unchanged and what it made is there."})
+            add(step, "reuse", "unchanged", "Its inputs are unchanged and what it made is there.")
             continue
         pending.add(step.name)
         attempt = db.last_attempt(store, recipe.name, step.name, digest)
         if last is None and attempt is None:
-            reason = "It has not run yet."
+            add(step, "run", "new", "It has not run yet.")
         elif attempt is not None and attempt["status"] in ("running", "failed"):
-            reason = "It was interrupted or failed last time: it goes on from where it stopped."
+            add(step, "run", "resume", "It was interrupted or failed last time: it goes on from where it stopped.")
         elif last is not None and last["inputs_hash"] == digest:
-            reason = "What it made last time is gone."
+            add(step, "run", "gone", "What it made last time is gone.")
         else:
-            reason = "Its inputs changed since it last ran."
-        rows.append({**row, "state": "run", "reason": reason})
+            add(step, "run", "changed", "Its inputs changed since it last ran.")
     return rows
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from core.config import mask_secrets
 from core.errors import UserFacingError
 
-# how the skip sentence names a provider (page 6 reads the name back out of it)
+# how the skip sentence names a provider
 PROVIDER_NAMES = {"openai": "OpenAI", "together": "Together", "fireworks": "Fireworks"}
 
 if TYPE_CHECKING:
@@ -39,7 +39,13 @@ PROVIDER_KEYS = {"openai": "OPENAI_API_KEY", "together": "TOGETHER_API_KEY", "fi
 
 
 class Skip(Exception):  # noqa: N818 - control flow, not an error: the step is skipped with its reason
-    """The step cannot run here (a key is missing, what it needs was skipped): its one-line reason."""
+    """The step cannot run here (a key is missing, what it needs was skipped): its one-line reason, and
+    for the plan a code with the values that fill it (page 6 says it in the user's language)."""
+
+    def __init__(self, message: str, why: str = "", **values: str) -> None:
+        super().__init__(message)
+        self.why = why
+        self.values = values
 
 
 class DataChangedError(UserFacingError):
@@ -139,7 +145,7 @@ class Step:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def early_skip(self) -> str | None:
+    def early_skip(self) -> Skip | None:
         """Why this step will be skipped, when that is known before anything runs (a missing key)."""
         return None
 
@@ -312,18 +318,19 @@ class TrainStep(Step):
     def config(self, ctx: Context) -> Any:
         return self.section.train_config(ctx.dataset())
 
-    def early_skip(self) -> str | None:
+    def early_skip(self) -> Skip | None:
         backend = self.section.backend
         key = missing_key(backend, self.section.settings.get(backend))
         if key is None:
             return None
-        # page 6 reads this sentence back (ui/estudo_recipe.py) to say it in the user's language
-        return f"skipped {self.name}: {key} is not set (the {PROVIDER_NAMES.get(backend, backend)} fine-tune needs it)"
+        provider = PROVIDER_NAMES.get(backend, backend)
+        return Skip(f"skipped {self.name}: {key} is not set (the {provider} fine-tune needs it)", "no_key",
+                    step=self.name, variable=key, backend=provider)
 
     def inputs(self, ctx: Context) -> dict[str, Any]:
         skip = self.early_skip()
         if skip:
-            raise Skip(skip)
+            raise skip
         config = self.config(ctx)
         return {"config": mask_secrets(config.to_dict()), "dataset": ctx.dataset() if not self.section.data else None}
 

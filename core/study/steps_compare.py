@@ -51,7 +51,7 @@ class CheckpointsStep(Step):
 
     def inputs(self, ctx: Context) -> dict[str, Any]:
         if self.train in ctx.skipped:
-            raise Skip(f"skipped {self.name}: its run was skipped")
+            raise Skip(f"skipped {self.name}: its run was skipped", "run_skipped", step=self.name)
         e = ctx.recipe.evaluation
         assert e is not None
         return {"run_id": ctx.outputs[self.train]["run_id"], "limit": e.checkpoint_limit,
@@ -107,7 +107,7 @@ class EvaluationStep(Step):
         assert e is not None
         models = self.models(ctx)
         if not models:
-            raise Skip("skipped evaluation: no model is left to evaluate")
+            raise Skip("skipped evaluation: no model is left to evaluate", "no_models")
         config = self.config(ctx, models)
         return {"config": mask_secrets(config.to_dict()), "eval_id": config.eval_id()}
 
