@@ -122,10 +122,8 @@ def export_command(args: argparse.Namespace) -> int:
     out = None if args.out == "-" else Path(args.out).expanduser()
     if out is not None and not out.parent.is_dir():
         raise UserFacingError(f"The folder {out.parent} does not exist.")
-    try:
-        from core.study.export import export_recipe
-    except ImportError:
-        raise UserFacingError("Exporting a recipe is not available in this version.") from None
+    from core.study.export import export_recipe
+
     with open_store() as store:
         text = export_recipe(store, args.dataset, out.parent if out is not None else None)
     if out is None:

@@ -20,7 +20,6 @@ Keys never appear: configs are stored masked, and masked values are left out her
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -28,6 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import UserFacingError
+from core.study.recipe_model import annotation_of, field_defaults, run_defaults
+from core.study.recipe_text import toml_value
+from core.training.config import HOSTED_BACKENDS
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -35,27 +37,10 @@ if TYPE_CHECKING:
 _DROP_RUN_KEYS = ("backend", "preset", "data", "data_path", "curated_name", "curated_version",
                   "price_per_hour")  # price_per_hour: filled in at launch from the registry
 _DROP_SECTION_KEYS = ("training_file", "format", "prompt_template")
-_HOSTED = ("openai", "together", "fireworks")
 
 
 class NothingToExportError(UserFacingError):
     """No curated dataset to build a recipe around."""
-
-
-def _defaults(cls: type) -> dict[str, Any]:
-    return {f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory())  # type: ignore[misc]
-            for f in dataclasses.fields(cls)}
-
-
-def _toml(value: Any, annotation: str) -> Any:
-    """TOML has no null: an optional number is written "none", an optional text ""."""
-    if value is None:
-        return "" if "str" in annotation else "none"
-    return value
-
-
-def _annotation(cls: type, name: str) -> str:
-    return str(cls.__dataclass_fields__[name].type) if name in cls.__dataclass_fields__ else ""
 
 
 def _slug(text: str, fallback: str) -> str:
@@ -119,7 +104,7 @@ def _curation_section(row: dict[str, Any]) -> dict[str, Any]:
 
     preset = min(BUILTIN_PRESETS, key=lambda name: len(differing(name)))  # ties: the first, seed-notebook
     return {"name": row["name"], "preset": preset, "allow_no_test": not row.get("test_rows"),
-            **{k: _toml(v, _annotation(CurationConfig, k)) for k, v in differing(preset).items()}}
+            **{k: toml_value(v, annotation_of(CurationConfig, k)) for k, v in differing(preset).items()}}
 
 
 # -- formats ---------------------------------------------------------------------------------------
@@ -169,19 +154,18 @@ def _run_settings(record: dict[str, Any]) -> dict[str, Any]:
     backend = str(record.get("backend") or "local")
     preset = str(record.get("preset") or "custom")
     preset = preset if preset in PRESETS else "custom"
-    base = {**_defaults(TrainConfig), **LOCAL_PRESETS.get(preset, {}),
-            **({"format": "openai-chat"} if backend in _HOSTED else {})}
+    base = {**field_defaults(TrainConfig), **LOCAL_PRESETS.get(preset, {}), **run_defaults(backend)}
     settings: dict[str, Any] = {}
     for key, value in sorted(record.items()):
         if key in _DROP_RUN_KEYS or key not in base:
             continue
-        if key in _HOSTED:
+        if key in HOSTED_BACKENDS:
             value = {k: v for k, v in (value or {}).items()
                      if v is not None and v != "***" and k not in _DROP_SECTION_KEYS and not k.startswith("price_")}
             if key != backend or not value:
                 continue
         if value != base.get(key) and value != "***":
-            settings[key] = _toml(value, _annotation(TrainConfig, key))
+            settings[key] = toml_value(value, annotation_of(TrainConfig, key))
     return {"backend": backend, "preset": preset, **settings}
 
 
@@ -230,7 +214,7 @@ def _evaluation_section(store: Store, row: dict[str, Any], latest: bool, run_nam
         data = str(config.get("data") or "")
         if data not in accepted and str(Path(data).expanduser().resolve()) not in accepted:
             continue
-        defaults = _defaults(EvalConfig)
+        defaults = field_defaults(EvalConfig)
         models = []
         for m in db.eval_models(store, evaluation["id"]):
             final = m.get("run_id") in run_names and not is_checkpoint({"id": m["model_id"]})
@@ -238,13 +222,13 @@ def _evaluation_section(store: Store, row: dict[str, Any], latest: bool, run_nam
         section: dict[str, Any] = {"models": models or config.get("models", [])}
         for key in ("split", "limit", "seed", "variants", "metrics", "main_metric", "max_new_tokens", "judge_model"):
             if key in config:
-                section[key] = _toml(config[key], _annotation(EvalConfig, key))
+                section[key] = toml_value(config[key], annotation_of(EvalConfig, key))
         for key, value in config.items():
             if key in section or key in ("data", "models") or key not in defaults or value == defaults[key]:
                 continue
             if value == "***" or (key == "system_prompt" and value is None):
                 continue
-            section[key] = _toml(value, _annotation(EvalConfig, key))
+            section[key] = toml_value(value, annotation_of(EvalConfig, key))
         return section
     return None
 

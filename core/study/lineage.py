@@ -41,7 +41,6 @@ _STEP: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("s
 # cost, the hardware row of its estimate, the preset's name (its values are the fields themselves).
 NOT_HYPERPARAMETERS = ("backend", "base_model", "data", "format", "template", "preset", "grace_s",
                        "price_per_hour", "hardware", "data_path", "curated_name", "curated_version")
-PROVIDER_KEYS = ("openai", "together", "fireworks")
 _SHA_CACHE: dict[tuple[str, int, int], str] = {}
 
 
@@ -204,7 +203,7 @@ def hyperparameters(record: dict[str, Any]) -> dict[str, Any]:
     for key, value in sorted(record.items()):
         if key in NOT_HYPERPARAMETERS:
             continue
-        if key in PROVIDER_KEYS:
+        if isinstance(value, dict):  # a provider's section (openai, together, fireworks)
             for sub, item in sorted((value or {}).items()):
                 if not str(sub).startswith("price_") and item is not None and item != "***":
                     flat[f"{key}.{sub}"] = item

@@ -25,7 +25,6 @@ from typing import Any
 
 from core.errors import UserFacingError
 from core.study.recipe_model import (
-    HOSTED,
     CurationSection,
     DataSection,
     EvaluationSection,
@@ -38,6 +37,7 @@ from core.study.recipe_model import (
     run_defaults,
 )
 from core.study.recipe_text import Locator, Path_, coerce, key_name, type_words, write_toml
+from core.training.config import HOSTED_BACKENDS
 
 STUDY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 RUN_REF = "run:"
@@ -242,7 +242,7 @@ class _Reader:
         preset = values.pop("preset", "custom")
         if preset not in PRESETS:
             raise self.fail((*path, "preset"), f"must be one of {', '.join(PRESETS)}, not {preset!r}.")
-        for section in (*HOSTED, "template"):
+        for section in (*HOSTED_BACKENDS, "template"):
             if section in values:
                 self.check_section(path, section, values[section], backend)
         data = values.pop("data", "")
@@ -263,7 +263,7 @@ class _Reader:
         return run
 
     def check_section(self, path: Path_, section: str, value: Any, backend: str) -> None:
-        if section in HOSTED and section != backend:
+        if section in HOSTED_BACKENDS and section != backend:
             raise self.fail((*path, section), f"is for backend = \"{section}\", and this run's backend is {backend}.")
         if section == "template":
             from core.formats.render import TemplateConfig as cls

@@ -26,9 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.config import mask_secrets
 from core.errors import UserFacingError
-
-# how the skip sentence names a provider
-PROVIDER_NAMES = {"openai": "OpenAI", "together": "Together", "fireworks": "Fireworks"}
+from core.training.config import PROVIDER_NAMES
 
 if TYPE_CHECKING:
     from core.store import Store

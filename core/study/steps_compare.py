@@ -62,10 +62,8 @@ class CheckpointsStep(Step):
         return _evaluation_done(ctx.store, outputs.get("eval_id"))
 
     def run(self, ctx: Context, inputs: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        try:
-            from core.compare.checkpoints import score_checkpoints
-        except ImportError:
-            raise Skip(f"skipped {self.name}: checkpoint scoring is not available in this version") from None
+        from core.compare.checkpoints import score_checkpoints
+
         eval_id = _run_evaluation(ctx, self.name, lambda progress: score_checkpoints(
             ctx.store, inputs["run_id"], limit=inputs["limit"], seed=inputs["seed"], metrics=inputs["metrics"],
             max_new_tokens=inputs["max_new_tokens"], on_progress=progress))

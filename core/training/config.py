@@ -32,6 +32,7 @@ ATTENTION_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 BACKENDS = ("local", "openai", "together", "fireworks")
 # backends whose settings ride in a section of the same name (the provider's own config class)
 HOSTED_BACKENDS = ("openai", "together", "fireworks")
+PROVIDER_NAMES = {"openai": "OpenAI", "together": "Together", "fireworks": "Fireworks"}   # as sentences name them
 PROVIDER_SECTIONS = ("together", "fireworks")
 SCHEDULES = ("linear", "cosine", "constant")
 DEVICES = ("auto", "cuda", "mps", "cpu")

@@ -51,7 +51,7 @@ from core.training.backends.base import (
     latest_checkpoint,
     read_events,
 )
-from core.training.config import PROVIDER_SECTIONS, TrainConfig
+from core.training.config import PROVIDER_NAMES, PROVIDER_SECTIONS, TrainConfig
 from core.training.run_data import check_data, estimate_run, resolve_data
 from core.training.run_data import cuda_devices as _cuda_devices
 
@@ -403,7 +403,6 @@ def cancel_remote_job(store: Store, run: dict[str, Any]) -> dict[str, Any]:
     return db.get_run(store, run["id"]) or run
 
 
-_PROVIDER_NAMES = {"openai": "OpenAI", "together": "Together", "fireworks": "Fireworks"}
 
 
 def resume_blocker(run: dict[str, Any]) -> str | None:
@@ -422,7 +421,7 @@ def resume_blocker(run: dict[str, Any]) -> str | None:
         if latest_checkpoint(Path(run["run_dir"])) is None:
             return f"Run {run['id']} saved no checkpoint to resume from; launch it again instead."
         return None
-    provider = _PROVIDER_NAMES.get(run["backend"], run["backend"])
+    provider = PROVIDER_NAMES.get(run["backend"], run["backend"])
     if not run.get("remote_job_id"):
         return (f"Run {run['id']} ended before {provider} created a job, so there is nothing to resume; "
                 "launch it again.")
